@@ -1,0 +1,305 @@
+"""No-new-access checks between two policy versions.
+
+`check(old, new)` asks whether some request is allowed by `new` and not by
+`old`. Allowed means some Allow statement matches and no Deny statement
+matches
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+The question splits exactly into one query per Allow statement A of `new` and
+per action pattern p of A ("slice"): is there a request with an action
+matching p that A allows, no Deny of `new` denies, and `old` does not allow?
+The union of these queries is the whole question, so the answer is PROVED
+only if every query is unsatisfiable. Per slice, statements that cannot
+match any action of the slice are dropped, which is exact, and a slice is
+proved without the solver when an identical-or-wider Allow statement of
+`old` covers it and every Deny of `old` that touches it is also in `new`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+
+import z3
+
+from verifier.encode.logic import all_of, any_of
+from verifier.encode import glob
+from verifier.encode.request import SymRequest
+from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement
+from verifier.encode.strings import to_regex
+from verifier.errors import InternalError, UnsupportedFeatureError
+from verifier.evaluate import Request, evaluate
+from verifier.keys import KeyType, analyze_keys
+from verifier.policy.document import PolicyDocument, Statement
+from verifier.policy.values import format_date, format_number
+from verifier.solver import Deadline, Verdict, solve
+
+logger = logging.getLogger(__name__)
+
+# Seconds spent at most on making a counterexample printable.
+READABLE_MODEL_SECONDS = 1.0
+
+
+@dataclass
+class CheckStats:
+    slices: int = 0
+    covered_syntactically: int = 0
+    solver_calls: int = 0
+    solver_seconds: float = 0.0
+
+
+@dataclass
+class CheckResult:
+    verdict: Verdict
+    reason: str | None = None
+    counterexample: Request | None = None
+    new_statements: tuple[Statement, ...] = ()
+    old_statements: tuple[Statement, ...] = ()
+    stats: CheckStats = field(default_factory=CheckStats)
+
+
+def check_no_new_access(old: PolicyDocument, new: PolicyDocument, timeout: float = 30.0) -> CheckResult:
+    """Prove that `new` allows no request that `old` does not allow."""
+    deadline = Deadline(timeout)
+    stats = CheckStats()
+    try:
+        return _check(old, new, deadline, stats)
+    except UnsupportedFeatureError as error:
+        return CheckResult(Verdict.UNKNOWN, reason=f"unsupported: {error}", stats=stats)
+
+
+def _check(old: PolicyDocument, new: PolicyDocument, deadline: Deadline, stats: CheckStats) -> CheckResult:
+    keys = analyze_keys([old, new])
+    request = SymRequest(keys)
+    display_names = _display_names(old, new)
+    old_allows = [EncodedStatement(s, request) for s in old.allow_statements]
+    old_denies = [EncodedStatement(s, request) for s in old.deny_statements]
+    new_denies = [EncodedStatement(s, request) for s in new.deny_statements]
+    new_deny_shapes = {_shape(s) for s in new.deny_statements}
+    changed_old_denies = {id(d) for d in old_denies if _shape(d.statement) not in new_deny_shapes}
+    unknown_reasons: list[str] = []
+
+    for allow in new.allow_statements:
+        encoded = EncodedStatement(allow, request)
+        for action_slice in _slices(encoded):
+            stats.slices += 1
+            relevant_new_denies = [d for d in new_denies if d.may_match(action_slice)]
+            relevant_old_allows = [b for b in old_allows if b.may_match(action_slice)]
+            relevant_old_denies = [d for d in old_denies if d.may_match(action_slice)]
+            if _covered(encoded, action_slice, relevant_old_allows, relevant_old_denies, changed_old_denies):
+                stats.covered_syntactically += 1
+                continue
+            if deadline.expired():
+                return CheckResult(Verdict.UNKNOWN, reason="timed out", stats=stats)
+            assertions = [
+                _in_slice(request, action_slice),
+                encoded.formula(action_slice),
+                *[z3.Not(d.formula(action_slice)) for d in relevant_new_denies],
+                any_of(
+                    [
+                        all_of([z3.Not(b.formula(action_slice)) for b in relevant_old_allows]),
+                        *[d.formula(action_slice) for d in relevant_old_denies],
+                    ]
+                ),
+                *request.domain(),
+            ]
+            result = solve(assertions, deadline, request.variables())
+            stats.solver_calls += 1
+            stats.solver_seconds += result.seconds
+            if result.status == z3.sat:
+                model = _readable_model(assertions, request, deadline) or result.model
+                counterexample = extract_request(model, request, display_names)
+                return _confirmed(old, new, counterexample, stats)
+            if result.status == z3.unknown:
+                unknown_reasons.append(f"{allow.label}, actions `{_slice_text(action_slice)}`: {result.reason}")
+                if result.reason == "timed out":
+                    break
+    if unknown_reasons:
+        return CheckResult(Verdict.UNKNOWN, reason="; ".join(unknown_reasons[:3]), stats=stats)
+    return CheckResult(Verdict.PROVED, stats=stats)
+
+
+def _slices(statement: EncodedStatement) -> list[ActionSlice]:
+    if statement.negated_action:
+        return [ActionSlice(ANY_ACTION)]
+    patterns = list(dict.fromkeys(statement.action_patterns))
+    if ANY_ACTION in patterns:
+        return [ActionSlice(ANY_ACTION)]
+    return [ActionSlice(p) for p in patterns]
+
+
+def _slice_text(action_slice: ActionSlice) -> str:
+    parts = []
+    for element in action_slice.pattern:
+        if isinstance(element, glob.Lit):
+            parts.append(element.text)
+        elif isinstance(element, glob.Many):
+            parts.append("*")
+        else:
+            parts.append("?")
+    return "".join(parts)
+
+
+def _in_slice(request: SymRequest, action_slice: ActionSlice) -> z3.BoolRef:
+    concrete = action_slice.concrete
+    if concrete is not None:
+        return request.action == z3.StringVal(concrete)
+    if action_slice.pattern == ANY_ACTION:
+        return z3.BoolVal(True)
+    return z3.InRe(request.action, to_regex(action_slice.pattern))
+
+
+def _shape(statement: Statement) -> str:
+    """Statement content without its position and Sid, for identity tests."""
+    return statement.model_dump_json(exclude={"index", "sid", "line"})
+
+
+def _covered(
+    allow: EncodedStatement,
+    action_slice: ActionSlice,
+    old_allows: list[EncodedStatement],
+    old_denies: list[EncodedStatement],
+    changed_old_denies: set[int],
+) -> bool:
+    """Decide a slice without the solver when an old Allow statement is at
+    least as wide as `allow` on it and `new` keeps every old Deny touching it.
+    Returns False when unsure; the solver then decides."""
+    if any(id(d) in changed_old_denies for d in old_denies):
+        return False
+    return any(_wider(old, allow, action_slice) for old in old_allows)
+
+
+def _wider(old: EncodedStatement, new: EncodedStatement, action_slice: ActionSlice) -> bool:
+    if old.negated_action:
+        return False
+    if not any(glob.includes(p, action_slice.pattern) for p in old.action_patterns_touching(action_slice)):
+        return False
+    key = id(new)
+    if key not in old.wider_than:
+        old.wider_than[key] = _rest_wider(old, new)
+    return old.wider_than[key]
+
+
+def _rest_wider(old: EncodedStatement, new: EncodedStatement) -> bool:
+    """True if `old` is at least as wide as `new` in every element but the action."""
+    old_s, new_s = old.statement, new.statement
+    if (old_s.principal, old_s.not_principal) != (new_s.principal, new_s.not_principal):
+        return False
+    if old_s.substitutes_variables != new_s.substitutes_variables:
+        return False
+    old_conditions = {(c.operator.text, c.key_name, c.values) for c in old_s.conditions}
+    new_conditions = {(c.operator.text, c.key_name, c.values) for c in new_s.conditions}
+    if not old_conditions <= new_conditions:
+        return False
+    return _resources_wider(old, new)
+
+
+def _resources_wider(old: EncodedStatement, new: EncodedStatement) -> bool:
+    old_patterns, new_patterns = old.resource_patterns, new.resource_patterns
+    if old_patterns is None:
+        return old.statement.not_resources is None and old.statement.resources is None
+    if new_patterns is None:
+        return False
+    if old.statement.resources is None or new.statement.resources is None:
+        # NotResource on either side: accept only identical lists.
+        return old.statement.not_resources == new.statement.not_resources and old.statement.resources == new.statement.resources
+    for inner in new_patterns:
+        if not any(_pattern_includes(outer, inner) for outer in old_patterns):
+            return False
+    return True
+
+
+def _pattern_includes(outer: glob.Compiled, inner: glob.Compiled) -> bool:
+    if outer == inner:
+        return True
+    if glob.has_var(outer) or glob.has_var(inner):
+        return False
+    return glob.includes(outer, inner)
+
+
+def _readable_model(assertions: list[z3.BoolRef], request: SymRequest, deadline: Deadline) -> z3.ModelRef | None:
+    """Solve again with every string limited to printable ASCII, so that the
+    counterexample reads well; None when that is impossible."""
+    printable = z3.Star(z3.Range(" ", "~"))
+    strings = [request.action, request.resource]
+    for key in request.keys.values():
+        strings += [e.text for e in key.elements if e.text is not None]
+    extra = [z3.InRe(s, printable) for s in strings]
+    budget = Deadline(min(READABLE_MODEL_SECONDS, deadline.remaining_ms() / 1000))
+    result = solve(assertions + extra, budget, request.variables())
+    return result.model if result.status == z3.sat else None
+
+
+def _display_names(*policies: PolicyDocument) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for policy in policies:
+        for statement in policy.statements:
+            for condition in statement.conditions:
+                names.setdefault(condition.key_name, condition.key)
+    return names
+
+
+_ESCAPE = re.compile(r"\\u\{([0-9a-fA-F]+)\}")
+
+
+def _decode(value: z3.SeqRef) -> str:
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value.as_string())
+
+
+def extract_request(model: z3.ModelRef, request: SymRequest, display_names: dict[str, str]) -> Request:
+    """Turn a z3 model into a concrete request."""
+    value = lambda term: model.eval(term, model_completion=True)  # noqa: E731
+    context: dict[str, str | tuple[str, ...]] = {}
+    for name, key in request.keys.items():
+        if not z3.is_true(value(key.present)):
+            continue
+        count = value(key.count).as_long() if key.count is not None else 1
+        rendered = [_render(value, key.info.type, element) for element in key.elements[:count]]
+        shown = display_names.get(name, name)
+        context[shown] = tuple(rendered) if key.info.multivalued else rendered[0]
+    return Request(
+        action=_decode(value(request.action)),
+        resource=_decode(value(request.resource)),
+        principal=None,
+        context=context,
+    )
+
+
+def _render(value, key_type: KeyType, element) -> str:
+    from fractions import Fraction
+
+    if key_type is KeyType.STRING:
+        return _decode(value(element.text))
+    if not z3.is_true(value(element.parses)):
+        return {KeyType.NUMERIC: "not-a-number", KeyType.DATE: "not-a-date", KeyType.BOOL: "not-a-boolean", KeyType.IP: "not-an-address"}[key_type]
+    if key_type in (KeyType.NUMERIC, KeyType.DATE):
+        number = value(element.number)
+        fraction = Fraction(number.numerator_as_long(), number.denominator_as_long())
+        return format_number(fraction) if key_type is KeyType.NUMERIC else format_date(fraction)
+    if key_type is KeyType.BOOL:
+        return "true" if z3.is_true(value(element.flag)) else "false"
+    import ipaddress
+
+    address = value(element.address).as_long()
+    if z3.is_true(value(element.is_v6)):
+        return str(ipaddress.IPv6Address(address))
+    return str(ipaddress.IPv4Address(address))
+
+
+def _confirmed(old: PolicyDocument, new: PolicyDocument, counterexample: Request, stats: CheckStats) -> CheckResult:
+    """Replay a counterexample through the concrete evaluator before output."""
+    new_decision = evaluate(new, counterexample)
+    old_decision = evaluate(old, counterexample)
+    if not new_decision.allowed or old_decision.allowed:
+        raise InternalError(
+            "the counterexample failed replay through the concrete evaluator "
+            f"(new allows: {new_decision.allowed}, old allows: {old_decision.allowed}): {counterexample}"
+        )
+    return CheckResult(
+        Verdict.REFUTED,
+        counterexample=counterexample,
+        new_statements=new_decision.allow_statements,
+        old_statements=old_decision.deny_statements,
+        stats=stats,
+    )

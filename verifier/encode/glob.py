@@ -1,0 +1,300 @@
+"""Wildcard patterns as sequences of character classes, for z3 and for
+quick syntactic tests.
+
+A compiled pattern is a tuple of elements: `Lit(text)`, `One(excluded)` for a
+single character not in `excluded`, `Many(excluded)` for any run of such
+characters, and `Var(variable)` for a policy variable. The same compiled form
+feeds the z3 regular expressions and the small automaton below, which decides
+inclusion and intersection of two variable-free patterns without a solver.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from functools import lru_cache
+
+from verifier.policy.pattern import QMARK, STAR, Pattern, Variable
+
+COLON = frozenset(":")
+NOTHING: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Lit:
+    text: str
+
+
+@dataclass(frozen=True)
+class One:
+    excluded: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Many:
+    excluded: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Var:
+    variable: Variable
+
+
+Element = Lit | One | Many | Var
+Compiled = tuple[Element, ...]
+
+
+def compile_glob(pattern: Pattern) -> Compiled:
+    """`*` and `?` match any characters, as in Action and StringLike."""
+    elements: list[Element] = []
+    for token in pattern:
+        if token is STAR:
+            elements.append(Many(NOTHING))
+        elif token is QMARK:
+            elements.append(One(NOTHING))
+        elif isinstance(token, Variable):
+            elements.append(Var(token))
+        else:
+            elements.append(Lit(token))
+    return _merge(elements)
+
+
+def compile_literal(pattern: Pattern) -> Compiled:
+    """Wildcards are not special, as in StringEquals."""
+    elements: list[Element] = []
+    for token in pattern:
+        if isinstance(token, Variable):
+            elements.append(Var(token))
+        elif isinstance(token, str):
+            elements.append(Lit(token))
+        else:
+            elements.append(Lit(token.symbol))
+    return _merge(elements)
+
+
+def compile_arn(pattern: Pattern) -> Compiled:
+    """Compile a Resource or Arn* pattern.
+
+    The Resource element page documents that wildcards stay within one
+    colon-separated ARN segment, and that a `*` that is the last character of
+    a segment can expand beyond the colon boundaries
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
+    So a `*` followed by `:` or ending the pattern matches any characters;
+    every other `*`, and every `?`, matches no colon. Segments are those of
+    the pattern text: a colon inside a variable's value is a plain character.
+    """
+    elements: list[Element] = []
+    for index, token in enumerate(pattern):
+        if token is STAR:
+            following = pattern[index + 1] if index + 1 < len(pattern) else None
+            ends_segment = following is None or (isinstance(following, str) and following.startswith(":"))
+            elements.append(Many(NOTHING if ends_segment else COLON))
+        elif token is QMARK:
+            elements.append(One(COLON))
+        elif isinstance(token, Variable):
+            elements.append(Var(token))
+        else:
+            elements.append(Lit(token))
+    return _merge(elements)
+
+
+def _merge(elements: list[Element]) -> Compiled:
+    merged: list[Element] = []
+    for element in elements:
+        if isinstance(element, Lit) and merged and isinstance(merged[-1], Lit):
+            merged[-1] = Lit(merged[-1].text + element.text)
+        elif isinstance(element, Lit) and not element.text:
+            continue
+        else:
+            merged.append(element)
+    return tuple(merged)
+
+
+def has_var(compiled: Compiled) -> bool:
+    return any(isinstance(element, Var) for element in compiled)
+
+
+def is_literal(compiled: Compiled) -> bool:
+    return all(isinstance(element, Lit) for element in compiled)
+
+
+def literal_text(compiled: Compiled) -> str:
+    return "".join(element.text for element in compiled if isinstance(element, Lit))
+
+
+# --- A small automaton over compiled patterns without variables. ---
+# A state is a frozenset of positions in the element sequence; a position p
+# means "elements before p are consumed". Literal text is expanded to single
+# characters first.
+
+
+def _expand(compiled: Compiled) -> tuple[Element, ...]:
+    out: list[Element] = []
+    for element in compiled:
+        if isinstance(element, Lit):
+            out.extend(Lit(char) for char in element.text)
+        elif isinstance(element, Var):
+            raise ValueError("patterns with policy variables have no automaton")
+        else:
+            out.append(element)
+    return tuple(out)
+
+
+def _closure(elements: tuple[Element, ...], positions: frozenset[int]) -> frozenset[int]:
+    result = set(positions)
+    stack = list(positions)
+    while stack:
+        position = stack.pop()
+        if position < len(elements) and isinstance(elements[position], Many):
+            if position + 1 not in result:
+                result.add(position + 1)
+                stack.append(position + 1)
+    return frozenset(result)
+
+
+def _step(elements: tuple[Element, ...], positions: frozenset[int], char: str) -> frozenset[int]:
+    following: set[int] = set()
+    for position in positions:
+        if position >= len(elements):
+            continue
+        element = elements[position]
+        if isinstance(element, Lit):
+            if element.text == char:
+                following.add(position + 1)
+        elif isinstance(element, One):
+            if char not in element.excluded:
+                following.add(position + 1)
+        elif isinstance(element, Many):
+            if char not in element.excluded:
+                following.add(position)
+    return _closure(elements, frozenset(following))
+
+
+def _alphabet(*patterns: tuple[Element, ...]) -> list[str]:
+    chars: set[str] = set()
+    for elements in patterns:
+        for element in elements:
+            if isinstance(element, Lit):
+                chars.add(element.text)
+            elif isinstance(element, (One, Many)):
+                chars.update(element.excluded)
+    # One character that no pattern names stands for every other character.
+    other = "\u00a4"
+    while other in chars:
+        other = chr(ord(other) + 1)
+    return sorted(chars) + [other]
+
+
+# State budget of the exact automaton search; past it, the answer is the
+# conservative one (may intersect, not known to include). Every caller treats
+# those answers as "ask the solver", so a budget cut costs time, not soundness.
+SEARCH_LIMIT = 300
+
+
+@lru_cache(maxsize=65536)
+def intersects(first: Compiled, second: Compiled) -> bool:
+    """False only if no string matches both variable-free patterns."""
+    if first == second:
+        return True
+    if _ends_conflict(first, second):
+        return False
+    a, b = _expand(first), _expand(second)
+    found = _search(a, b, lambda accept_a, accept_b: accept_a and accept_b)
+    return True if found is None else found
+
+
+@lru_cache(maxsize=65536)
+def includes(outer: Compiled, inner: Compiled) -> bool:
+    """True only if every string matching `inner` also matches `outer`."""
+    if outer == inner or outer == (Many(NOTHING),):
+        return True
+    a, b = _expand(inner), _expand(outer)
+    if _covers(b, a):
+        return True
+    if _ends_conflict(outer, inner):
+        return False  # no string of `inner` matches `outer` at all
+    found = _search(a, b, lambda accept_inner, accept_outer: accept_inner and not accept_outer)
+    return found is False
+
+
+def _ends_conflict(first: Compiled, second: Compiled) -> bool:
+    """True when the literal prefixes or suffixes of two patterns disagree."""
+    for forward in (True, False):
+        x, y = _literal_end(first, forward), _literal_end(second, forward)
+        size = min(len(x), len(y))
+        if (x[:size] != y[:size]) if forward else (x[len(x) - size :] != y[len(y) - size :]):
+            return True
+    return False
+
+
+def _literal_end(compiled: Compiled, forward: bool) -> str:
+    elements = compiled if forward else tuple(reversed(compiled))
+    first = elements[0] if elements else None
+    return first.text if isinstance(first, Lit) else ""
+
+
+def _covers(outer: tuple[Element, ...], inner: tuple[Element, ...]) -> bool:
+    """Match `outer` against `inner` read as a pattern: a sufficient test of
+    inclusion in time proportional to the product of the lengths."""
+
+    @lru_cache(maxsize=None)
+    def fits(i: int, j: int) -> bool:
+        if i == len(outer):
+            return j == len(inner)
+        element = outer[i]
+        if isinstance(element, Many):
+            if fits(i + 1, j):
+                return True
+            return j < len(inner) and _absorbs(element, inner[j]) and fits(i, j + 1)
+        if j == len(inner):
+            return False
+        piece = inner[j]
+        if isinstance(element, Lit):
+            return isinstance(piece, Lit) and piece.text == element.text and fits(i + 1, j + 1)
+        assert isinstance(element, One)
+        single = isinstance(piece, Lit) or isinstance(piece, One)
+        return single and _absorbs(element, piece) and fits(i + 1, j + 1)
+
+    return fits(0, 0)
+
+
+def _absorbs(outer: Element, piece: Element) -> bool:
+    """True if every string `piece` stands for is allowed by `outer`'s class."""
+    excluded = outer.excluded  # type: ignore[union-attr]
+    if isinstance(piece, Lit):
+        return piece.text not in excluded
+    return excluded <= piece.excluded  # type: ignore[union-attr]
+
+
+def _search(a: tuple[Element, ...], b: tuple[Element, ...], goal) -> bool | None:
+    """Breadth-first search of the product automaton for a state meeting
+    `goal`; None when the search passes SEARCH_LIMIT states."""
+    alphabet = _alphabet(a, b)
+    start = (_closure(a, frozenset({0})), _closure(b, frozenset({0})))
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        state_a, state_b = queue.popleft()
+        if goal(len(a) in state_a, len(b) in state_b):
+            return True
+        if not state_a:
+            continue
+        for char in alphabet:
+            following = (_step(a, state_a, char), _step(b, state_b, char))
+            if following not in seen:
+                seen.add(following)
+                queue.append(following)
+                if len(seen) > SEARCH_LIMIT:
+                    return None
+    return False
+
+
+def matches(compiled: Compiled, text: str) -> bool:
+    """Match a variable-free pattern against concrete text."""
+    elements = _expand(compiled)
+    state = _closure(elements, frozenset({0}))
+    for char in text:
+        state = _step(elements, state, char)
+        if not state:
+            return False
+    return len(elements) in state

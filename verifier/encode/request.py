@@ -1,0 +1,111 @@
+"""The symbolic request: action, resource and context keys as z3 constants.
+
+The action is held in ASCII lowercase, because action matching ignores case
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html):
+a request and its lowercased form match the same statements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import z3
+
+from verifier.keys import KeyInfo, KeyType
+
+
+@dataclass
+class Element:
+    """One value of a key. Only the fields of the key's type are set."""
+
+    text: z3.SeqRef | None = None
+    number: z3.ArithRef | None = None
+    flag: z3.BoolRef | None = None
+    is_v6: z3.BoolRef | None = None
+    address: z3.BitVecRef | None = None
+    # False when the value does not parse as the key's type.
+    parses: z3.BoolRef | None = None
+
+
+@dataclass
+class KeyModel:
+    """A condition key: whether it is present, how many values it has (for a
+    multivalued key) and the values themselves."""
+
+    info: KeyInfo
+    present: z3.BoolRef
+    count: z3.ArithRef | None
+    elements: list[Element]
+    domain: list[z3.BoolRef] = field(default_factory=list)
+
+    def used(self, index: int) -> z3.BoolRef:
+        """True when element `index` belongs to the request's set of values."""
+        if self.count is None:
+            return z3.BoolVal(index == 0)
+        return self.count > index
+
+    def single(self) -> z3.BoolRef:
+        """True when the key holds exactly one value."""
+        if self.count is None:
+            return z3.BoolVal(True)
+        return self.count == 1
+
+
+class SymRequest:
+    def __init__(self, keys: dict[str, KeyInfo]) -> None:
+        self.action = z3.String("action")
+        self.resource = z3.String("resource")
+        self.infos = keys
+        self.keys: dict[str, KeyModel] = {}
+
+    def key(self, name: str) -> KeyModel:
+        model = self.keys.get(name)
+        if model is None:
+            model = self._make_key(self.infos[name])
+            self.keys[name] = model
+        return model
+
+    def domain(self) -> list[z3.BoolRef]:
+        """Constraints that hold in every real request, for keys in use."""
+        constraints: list[z3.BoolRef] = []
+        for model in self.keys.values():
+            constraints.extend(model.domain)
+        return constraints
+
+    def variables(self) -> list[z3.ExprRef]:
+        """Every z3 constant of the request created so far."""
+        found: list[z3.ExprRef] = [self.action, self.resource]
+        for model in self.keys.values():
+            found.append(model.present)
+            if model.count is not None:
+                found.append(model.count)
+            for element in model.elements:
+                for term in (element.text, element.number, element.flag, element.is_v6, element.address, element.parses):
+                    if term is not None and z3.is_const(term) and term.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+                        found.append(term)
+        return found
+
+    def _make_key(self, info: KeyInfo) -> KeyModel:
+        prefix = f"key!{info.name}"
+        present = z3.Bool(f"{prefix}!present")
+        count = None
+        domain: list[z3.BoolRef] = []
+        if info.multivalued:
+            count = z3.Int(f"{prefix}!count")
+            domain += [count >= 1, count <= info.bound]
+        elements = [self._make_element(info, f"{prefix}!{i}", domain) for i in range(info.bound)]
+        return KeyModel(info=info, present=present, count=count, elements=elements, domain=domain)
+
+    @staticmethod
+    def _make_element(info: KeyInfo, name: str, domain: list[z3.BoolRef]) -> Element:
+        if info.type is KeyType.STRING:
+            return Element(text=z3.String(name))
+        parses = z3.BoolVal(True) if info.well_typed else z3.Bool(f"{name}!parses")
+        if info.type in (KeyType.NUMERIC, KeyType.DATE):
+            return Element(number=z3.Real(name), parses=parses)
+        if info.type is KeyType.BOOL:
+            return Element(flag=z3.Bool(name), parses=parses)
+        address = z3.BitVec(name, 128)
+        is_v6 = z3.Bool(f"{name}!v6")
+        domain.append(z3.Or(is_v6, z3.ULT(address, z3.BitVecVal(1 << 32, 128))))
+        return Element(is_v6=is_v6, address=address, parses=parses)

@@ -1,0 +1,138 @@
+"""z3 terms for matching a string against a compiled pattern.
+
+Patterns without policy variables become z3 regular expressions. A pattern
+with variables is matched piece by piece: literal text is anchored from the
+left and the right, the variables' values are spliced in, and at most one
+wildcard run may remain between them. Anything else raises
+falls back to a regular expression built around the string terms.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import z3
+
+from verifier.encode.logic import all_of, any_of
+from verifier.encode.glob import Compiled, Lit, Many, One, Var
+
+_RE_SORT = z3.ReSort(z3.StringSort())
+
+
+def _any_char() -> z3.ReRef:
+    return z3.AllChar(_RE_SORT)
+
+
+@lru_cache(maxsize=None)
+def _char_class(excluded: frozenset[str]) -> z3.ReRef:
+    if not excluded:
+        return _any_char()
+    banned = z3.Union(*[z3.Re(char) for char in sorted(excluded)]) if len(excluded) > 1 else z3.Re(next(iter(excluded)))
+    return z3.Intersect(_any_char(), z3.Complement(banned))
+
+
+def _caseless(text: str) -> z3.ReRef:
+    parts = []
+    for char in text:
+        lower, upper = char.lower(), char.upper()
+        if char.isascii() and char.isalpha() and lower != upper:
+            parts.append(z3.Union(z3.Re(lower), z3.Re(upper)))
+        else:
+            parts.append(z3.Re(char))
+    return parts[0] if len(parts) == 1 else z3.Concat(*parts)
+
+
+@lru_cache(maxsize=65536)
+def to_regex(compiled: Compiled, ignore_case: bool = False) -> z3.ReRef:
+    """Regular expression of a variable-free pattern."""
+    parts: list[z3.ReRef] = []
+    for element in compiled:
+        if isinstance(element, Lit):
+            parts.append(_caseless(element.text) if ignore_case else z3.Re(element.text))
+        elif isinstance(element, One):
+            parts.append(_char_class(element.excluded))
+        elif isinstance(element, Many):
+            parts.append(z3.Star(_char_class(element.excluded)))
+        else:
+            raise ValueError("to_regex needs a pattern without policy variables")
+    if not parts:
+        return z3.Re("")
+    return parts[0] if len(parts) == 1 else z3.Concat(*parts)
+
+
+def match_regex(value: z3.SeqRef, compiled: Compiled, ignore_case: bool = False) -> z3.BoolRef:
+    if all(isinstance(element, Lit) for element in compiled) and not ignore_case:
+        return value == z3.StringVal("".join(e.text for e in compiled))
+    return z3.InRe(value, to_regex(compiled, ignore_case))
+
+
+Piece = Lit | One | Many | z3.SeqRef
+
+
+def match_pieces(value: z3.SeqRef, pieces: list[Piece]) -> z3.BoolRef:
+    """Match `value` against literal text, wildcards and string terms.
+
+    Literal pieces and terms are peeled off both ends; at most one run that
+    contains wildcards may remain in the middle.
+    """
+    groups: list[list[Piece]] = []
+    for piece in pieces:
+        if isinstance(piece, z3.SeqRef):
+            groups.append([piece])
+        elif groups and not isinstance(groups[-1][0], z3.SeqRef):
+            groups[-1].append(piece)
+        else:
+            groups.append([piece])
+
+    def is_fixed(group: list[Piece]) -> bool:
+        return isinstance(group[0], z3.SeqRef) or all(isinstance(p, Lit) for p in group)
+
+    def fixed_term(group: list[Piece]) -> z3.SeqRef:
+        if isinstance(group[0], z3.SeqRef):
+            return group[0]
+        return z3.StringVal("".join(p.text for p in group))  # type: ignore[union-attr]
+
+    left = 0
+    right = len(groups)
+    while left < right and is_fixed(groups[left]):
+        left += 1
+    while right > left and is_fixed(groups[right - 1]):
+        right -= 1
+    if right - left > 1:
+        return _match_nonground(value, pieces)
+    length = z3.Length(value)
+    constraints: list[z3.BoolRef] = []
+    start: z3.ArithRef = z3.IntVal(0)
+    for group in groups[:left]:
+        term = fixed_term(group)
+        size = z3.Length(term)
+        constraints += [start + size <= length, z3.SubString(value, start, size) == term]
+        start = start + size
+    end: z3.ArithRef = length
+    for group in reversed(groups[right:]):
+        term = fixed_term(group)
+        size = z3.Length(term)
+        constraints += [end - size >= start, z3.SubString(value, end - size, size) == term]
+        end = end - size
+    if left == right:
+        constraints.append(start == end)
+    else:
+        middle = tuple(p for p in groups[left] if not isinstance(p, z3.SeqRef))
+        constraints += [start <= end, z3.InRe(z3.SubString(value, start, end - start), to_regex(middle))]
+    return all_of(constraints)
+
+
+def _match_nonground(value: z3.SeqRef, pieces: list[Piece]) -> z3.BoolRef:
+    """Membership in a regular expression built around string terms; exact,
+    and both z3 and cvc5 accept a non-constant `str.to_re`."""
+    parts: list[z3.ReRef] = []
+    for piece in pieces:
+        if isinstance(piece, z3.SeqRef):
+            parts.append(z3.Re(piece))
+        else:
+            parts.append(to_regex((piece,)))
+    return z3.InRe(value, parts[0] if len(parts) == 1 else z3.Concat(*parts))
+
+
+def compiled_has_vars(compiled: Compiled) -> bool:
+    return any(isinstance(element, Var) for element in compiled)
