@@ -1,0 +1,5 @@
+"""Run the command-line interface: `python -m verifier`."""
+
+from verifier.cli import main
+
+main()

@@ -1,0 +1,95 @@
+"""Render check results as text or as the JSON output contract.
+
+The JSON shape is a stable interface that other tools parse:
+`{"verdict", "reason", "counterexample", "new_statements", "old_statements"}`
+for `check`, and `{"relation", "a_not_b", "b_not_a", "reason"}` for `compare`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from verifier.check import CheckResult
+from verifier.evaluate import Decision, Request
+from verifier.policy.document import Statement
+from verifier.solver import Verdict
+
+
+def request_json(request: Request | None) -> dict[str, Any] | None:
+    if request is None:
+        return None
+    context = {key: list(value) if isinstance(value, tuple) else value for key, value in request.context.items()}
+    return {
+        "principal": request.principal,
+        "action": request.action,
+        "resource": request.resource,
+        "context": context,
+    }
+
+
+def statement_json(statement: Statement) -> dict[str, Any]:
+    return {"index": statement.index, "sid": statement.sid, "path": statement.path}
+
+
+def check_json(result: CheckResult) -> dict[str, Any]:
+    return {
+        "verdict": result.verdict.value,
+        "reason": result.reason,
+        "counterexample": request_json(result.counterexample),
+        "new_statements": [statement_json(s) for s in result.new_statements],
+        "old_statements": [statement_json(s) for s in result.old_statements],
+    }
+
+
+def check_text(result: CheckResult, old_name: str, new_name: str) -> str:
+    if result.verdict is Verdict.PROVED:
+        return f"PROVED: every request that {new_name} allows is also allowed by {old_name}."
+    if result.verdict is Verdict.UNKNOWN:
+        return f"UNKNOWN: {result.reason}"
+    lines = [f"REFUTED: {new_name} allows a request that {old_name} does not allow."]
+    lines += request_lines(result.counterexample)
+    lines.append("  allowed in the new version by: " + ", ".join(s.label for s in result.new_statements))
+    if result.old_statements:
+        lines.append("  denied in the old version by: " + ", ".join(s.label for s in result.old_statements))
+    else:
+        lines.append("  the old version has no statement that allows it")
+    return "\n".join(lines)
+
+
+def request_lines(request: Request | None) -> list[str]:
+    if request is None:
+        return []
+    lines = [
+        f"  action:   {request.action}",
+        f"  resource: {request.resource}",
+    ]
+    if request.principal is not None:
+        lines.append(f"  principal: {request.principal}")
+    if request.context:
+        lines.append("  context:")
+        for key, value in request.context.items():
+            shown = "[" + ", ".join(_quote(v) for v in value) + "]" if isinstance(value, tuple) else _quote(value)
+            lines.append(f"    {key} = {shown}")
+    else:
+        lines.append("  context:  (no condition keys present)")
+    return lines
+
+
+def _quote(value: str) -> str:
+    return repr(value) if (not value or value != value.strip() or not value.isprintable()) else value
+
+
+def decision_text(decision: Decision) -> str:
+    if decision.allowed:
+        return "ALLOWED by " + ", ".join(s.label for s in decision.allow_statements)
+    if decision.explicit_deny:
+        return "DENIED explicitly by " + ", ".join(s.label for s in decision.deny_statements)
+    return "DENIED implicitly: no statement allows the request"
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    return {
+        "decision": "allowed" if decision.allowed else ("explicitly_denied" if decision.explicit_deny else "implicitly_denied"),
+        "allow_statements": [statement_json(s) for s in decision.allow_statements],
+        "deny_statements": [statement_json(s) for s in decision.deny_statements],
+    }
