@@ -37,7 +37,7 @@ from verifier.solver import Deadline, Verdict, solve
 
 logger = logging.getLogger(__name__)
 
-# Seconds spent at most on making a counterexample printable.
+# Seconds spent at most on making a counterexample readable.
 READABLE_MODEL_SECONDS = 1.0
 
 
@@ -219,16 +219,26 @@ def _pattern_includes(outer: glob.Compiled, inner: glob.Compiled) -> bool:
 
 
 def _readable_model(assertions: list[z3.BoolRef], request: SymRequest, deadline: Deadline) -> z3.ModelRef | None:
-    """Solve again with every string limited to printable ASCII, so that the
-    counterexample reads well; None when that is impossible."""
-    printable = z3.Star(z3.Range(" ", "~"))
-    strings = [request.action, request.resource]
+    """Solve again with readable strings, so that the counterexample reads
+    well: first with an action made of letters, digits and hyphens and no
+    spaces anywhere, then with any printable ASCII. None when neither works."""
+    budget = Deadline(min(READABLE_MODEL_SECONDS, deadline.remaining_ms() / 1000))
+    word = z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))
+    action_shape = z3.Concat(z3.Plus(word), z3.Re(":"), z3.Plus(word))
+    strings = [request.resource]
     for key in request.keys.values():
         strings += [e.text for e in key.elements if e.text is not None]
-    extra = [z3.InRe(s, printable) for s in strings]
-    budget = Deadline(min(READABLE_MODEL_SECONDS, deadline.remaining_ms() / 1000))
-    result = solve(assertions + extra, budget, request.variables())
-    return result.model if result.status == z3.sat else None
+    tiers = [
+        [z3.InRe(request.action, action_shape)] + [z3.InRe(s, z3.Star(z3.Range("!", "~"))) for s in strings],
+        [z3.InRe(s, z3.Star(z3.Range(" ", "~"))) for s in [request.action, *strings]],
+    ]
+    for extra in tiers:
+        result = solve(assertions + extra, budget, request.variables())
+        if result.status == z3.sat:
+            return result.model
+        if budget.expired():
+            break
+    return None
 
 
 def _display_names(*policies: PolicyDocument) -> dict[str, str]:
