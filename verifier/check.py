@@ -38,7 +38,7 @@ from verifier.solver import Deadline, Verdict, solve
 logger = logging.getLogger(__name__)
 
 # Seconds spent at most on making a counterexample readable.
-READABLE_MODEL_SECONDS = 1.0
+READABLE_MODEL_SECONDS = 0.4
 
 
 @dataclass
@@ -123,7 +123,10 @@ def _check(old: PolicyDocument, new: PolicyDocument, deadline: Deadline, stats: 
 def _slices(statement: EncodedStatement) -> list[ActionSlice]:
     if statement.negated_action:
         return [ActionSlice(ANY_ACTION)]
-    patterns = list(dict.fromkeys(statement.action_patterns))
+    # A name with white space gets the slice of its trimmed reading; solving
+    # that slice reports it as unsupported unless an old statement covers
+    # both readings.
+    patterns = list(dict.fromkeys([*statement.action_patterns, *statement.unclear_actions.values()]))
     if ANY_ACTION in patterns:
         return [ActionSlice(ANY_ACTION)]
     return [ActionSlice(p) for p in patterns]

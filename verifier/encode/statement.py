@@ -36,10 +36,6 @@ _LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
 
 
 def compile_action(text: str) -> Compiled:
-    if any(char.isspace() for char in text):
-        raise UnsupportedFeatureError(
-            f"action `{text}` contains white space; IAM does not document how it matches"
-        )
     return compile_glob(parse_pattern(ascii_lower(text), variables=False, wildcards=True))
 
 
@@ -73,7 +69,15 @@ class EncodedStatement:
         self.request = request
         texts = statement.actions if statement.actions is not None else statement.not_actions
         self.negated_action = statement.actions is None
-        self.action_patterns: tuple[Compiled, ...] = tuple(compile_action(t) for t in texts or ())
+        self.action_patterns: tuple[Compiled, ...] = tuple(
+            compile_action(t) for t in texts or () if not any(c.isspace() for c in t)
+        )
+        # Names with white space, such as `amplifybackend: *` in an AWS managed
+        # policy: IAM does not document whether it trims them, so a slice
+        # that either reading could touch is reported as unsupported.
+        self.unclear_actions = {
+            t: compile_action("".join(t.split())) for t in texts or () if any(c.isspace() for c in t)
+        }
         # Index by service prefix, so that large statements are searched fast.
         self._literals: dict[str, Compiled] = {}
         self._literals_by_service: dict[str, list[Compiled]] = {}
@@ -91,6 +95,11 @@ class EncodedStatement:
 
     def action_patterns_touching(self, action_slice: ActionSlice) -> list[Compiled]:
         """The statement's action patterns that share an action with the slice."""
+        for text, trimmed in self.unclear_actions.items():
+            if glob.intersects(trimmed, action_slice.pattern):
+                raise UnsupportedFeatureError(
+                    f"{self.statement.path}: action `{text}` contains white space, and IAM does not document how such a name matches"
+                )
         cached = self._touching.get(action_slice)
         if cached is None:
             cached = self._find_touching(action_slice)

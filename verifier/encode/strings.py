@@ -1,10 +1,9 @@
 """z3 terms for matching a string against a compiled pattern.
 
 Patterns without policy variables become z3 regular expressions. A pattern
-with variables is matched piece by piece: literal text is anchored from the
-left and the right, the variables' values are spliced in, and at most one
-wildcard run may remain between them. Anything else raises
-falls back to a regular expression built around the string terms.
+with variables becomes a string equation when it has no wildcards, and a
+regular expression around the variables' values (a non-constant
+`str.to_re`, which z3 and cvc5 both accept) when it has.
 """
 
 from __future__ import annotations
@@ -72,54 +71,16 @@ Piece = Lit | One | Many | z3.SeqRef
 def match_pieces(value: z3.SeqRef, pieces: list[Piece]) -> z3.BoolRef:
     """Match `value` against literal text, wildcards and string terms.
 
-    Literal pieces and terms are peeled off both ends; at most one run that
-    contains wildcards may remain in the middle.
+    Without wildcards this is an equation between strings. With wildcards it
+    is membership in a regular expression built around the string terms: a
+    split into substrings (`str.substr` at computed offsets) was tried first
+    and made both solvers time out on managed policies that the regular
+    expression form settles in under a second.
     """
-    groups: list[list[Piece]] = []
-    for piece in pieces:
-        if isinstance(piece, z3.SeqRef):
-            groups.append([piece])
-        elif groups and not isinstance(groups[-1][0], z3.SeqRef):
-            groups[-1].append(piece)
-        else:
-            groups.append([piece])
-
-    def is_fixed(group: list[Piece]) -> bool:
-        return isinstance(group[0], z3.SeqRef) or all(isinstance(p, Lit) for p in group)
-
-    def fixed_term(group: list[Piece]) -> z3.SeqRef:
-        if isinstance(group[0], z3.SeqRef):
-            return group[0]
-        return z3.StringVal("".join(p.text for p in group))  # type: ignore[union-attr]
-
-    left = 0
-    right = len(groups)
-    while left < right and is_fixed(groups[left]):
-        left += 1
-    while right > left and is_fixed(groups[right - 1]):
-        right -= 1
-    if right - left > 1:
-        return _match_nonground(value, pieces)
-    length = z3.Length(value)
-    constraints: list[z3.BoolRef] = []
-    start: z3.ArithRef = z3.IntVal(0)
-    for group in groups[:left]:
-        term = fixed_term(group)
-        size = z3.Length(term)
-        constraints += [start + size <= length, z3.SubString(value, start, size) == term]
-        start = start + size
-    end: z3.ArithRef = length
-    for group in reversed(groups[right:]):
-        term = fixed_term(group)
-        size = z3.Length(term)
-        constraints += [end - size >= start, z3.SubString(value, end - size, size) == term]
-        end = end - size
-    if left == right:
-        constraints.append(start == end)
-    else:
-        middle = tuple(p for p in groups[left] if not isinstance(p, z3.SeqRef))
-        constraints += [start <= end, z3.InRe(z3.SubString(value, start, end - start), to_regex(middle))]
-    return all_of(constraints)
+    if all(isinstance(piece, (z3.SeqRef, Lit)) for piece in pieces):
+        terms = [piece if isinstance(piece, z3.SeqRef) else z3.StringVal(piece.text) for piece in pieces]
+        return value == (terms[0] if len(terms) == 1 else z3.Concat(*terms))
+    return _match_nonground(value, pieces)
 
 
 def _match_nonground(value: z3.SeqRef, pieces: list[Piece]) -> z3.BoolRef:
