@@ -185,10 +185,13 @@ def _alphabet(*patterns: tuple[Element, ...]) -> list[str]:
     return sorted(chars) + [other]
 
 
-# State budget of the exact automaton search; past it, the answer is the
-# conservative one (may intersect, not known to include). Every caller treats
-# those answers as "ask the solver", so a budget cut costs time, not soundness.
+# Budget of the exact automaton search: at most SEARCH_LIMIT states, and only
+# for patterns of at most SEARCH_MAX_LENGTH characters together. Past it, the
+# answer is the conservative one (may intersect, not known to include). Every
+# caller treats those answers as "ask the solver", so a cut costs time, not
+# soundness.
 SEARCH_LIMIT = 300
+SEARCH_MAX_LENGTH = 48
 
 
 @lru_cache(maxsize=65536)
@@ -268,7 +271,9 @@ def _absorbs(outer: Element, piece: Element) -> bool:
 
 def _search(a: tuple[Element, ...], b: tuple[Element, ...], goal) -> bool | None:
     """Breadth-first search of the product automaton for a state meeting
-    `goal`; None when the search passes SEARCH_LIMIT states."""
+    `goal`; None when the patterns or the search exceed the budget."""
+    if len(a) + len(b) > SEARCH_MAX_LENGTH:
+        return None
     alphabet = _alphabet(a, b)
     start = (_closure(a, frozenset({0})), _closure(b, frozenset({0})))
     seen = {start}
