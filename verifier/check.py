@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from verifier.encode.logic import all_of, any_of
+from verifier.encode.logic import all_of, any_of, literal
 from verifier.encode import glob
 from verifier.encode.request import SymRequest
 from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement
@@ -147,7 +147,7 @@ def _slice_text(action_slice: ActionSlice) -> str:
 def _in_slice(request: SymRequest, action_slice: ActionSlice) -> z3.BoolRef:
     concrete = action_slice.concrete
     if concrete is not None:
-        return request.action == z3.StringVal(concrete)
+        return request.action == literal(concrete)
     if action_slice.pattern == ANY_ACTION:
         return z3.BoolVal(True)
     return z3.InRe(request.action, to_regex(action_slice.pattern))
@@ -155,7 +155,7 @@ def _in_slice(request: SymRequest, action_slice: ActionSlice) -> z3.BoolRef:
 
 def _shape(statement: Statement) -> str:
     """Statement content without its position and Sid, for identity tests."""
-    return statement.model_dump_json(exclude={"index", "sid", "line"})
+    return statement.model_dump_json(exclude={"index": True, "sid": True, "line": True, "conditions": {"__all__": {"path"}}})
 
 
 def _covered(

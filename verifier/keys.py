@@ -98,6 +98,8 @@ def analyze_keys(policies: Iterable[PolicyDocument]) -> dict[str, KeyInfo]:
                         set_conditions[key] = set_conditions.get(key, 0) + 1
             for variable in _variables(statement):
                 families.setdefault(variable.key, set()).add(KeyType.STRING)
+                # A variable needs exactly one value, like an unqualified operator.
+                plain_conditions[variable.key] = plain_conditions.get(variable.key, 0) + 1
 
     result: dict[str, KeyInfo] = {}
     for key, types in families.items():

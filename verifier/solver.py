@@ -20,6 +20,7 @@ from fractions import Fraction
 
 import z3
 
+from verifier.encode.logic import literal
 logger = logging.getLogger(__name__)
 
 SEED = 0
@@ -149,13 +150,7 @@ def _cvc5_check(assertions: list[z3.BoolRef], budget_ms: int, variables: list[z3
 def _to_z3(value, variable: z3.ExprRef) -> z3.ExprRef:
     sort = variable.sort()
     if sort == z3.StringSort():
-        # z3 reads `\u{...}` in a string literal as an escape; spell every
-        # backslash and non-printable character as one so the text is kept.
-        text = "".join(
-            char if " " <= char <= "~" and char != "\\" else "\\u{%x}" % ord(char)
-            for char in value.getStringValue()
-        )
-        return z3.StringVal(text)
+        return literal(value.getStringValue())
     if sort == z3.BoolSort():
         return z3.BoolVal(value.getBooleanValue())
     if sort == z3.IntSort():

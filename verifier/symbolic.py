@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import z3
 
-from verifier.encode.logic import all_of, any_of
+from verifier.encode.logic import all_of, any_of, escape
 from verifier.encode.request import Element, KeyModel, SymRequest
 from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower
 from verifier.evaluate import Request
@@ -47,7 +47,7 @@ def symbolic_allows(policy: PolicyDocument, request: Request) -> bool:
 
 
 def _escape(text: str) -> str:
-    return "".join(c if " " <= c <= "~" and c != "\\" else "\\u{%x}" % ord(c) for c in text)
+    return escape(text)
 
 
 def _pin_key(model: KeyModel, value: str | tuple[str, ...] | None) -> list[z3.BoolRef]:

@@ -24,3 +24,28 @@ def any_of(terms: Iterable[z3.BoolRef]) -> z3.BoolRef:
     if not items:
         return z3.BoolVal(False)
     return items[0] if len(items) == 1 else z3.Or(*items)
+
+
+# z3 reads `\u{...}` and `\uXXXX` inside a string literal as escapes, and its
+# alphabet ends at U+2FFFF. Policy text is therefore spelled with an escape
+# for every backslash and every character outside printable ASCII.
+MAX_CHAR = 0x2FFFF
+
+
+def literal(text: str) -> z3.SeqRef:
+    """A z3 string constant holding exactly `text`."""
+    return z3.StringVal(escape(text))
+
+
+def escape(text: str) -> str:
+    parts = []
+    for char in text:
+        if " " <= char <= "~" and char != "\\":
+            parts.append(char)
+        elif ord(char) > MAX_CHAR:
+            from verifier.errors import UnsupportedFeatureError
+
+            raise UnsupportedFeatureError(f"the character U+{ord(char):X} is beyond the solvers' alphabet")
+        else:
+            parts.append("\\u{%x}" % ord(char))
+    return "".join(parts)

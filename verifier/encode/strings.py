@@ -13,6 +13,7 @@ from functools import lru_cache
 import z3
 
 from verifier.encode.logic import all_of, any_of
+from verifier.encode.logic import literal
 from verifier.encode.glob import Compiled, Lit, Many, One, Var
 
 _RE_SORT = z3.ReSort(z3.StringSort())
@@ -26,7 +27,7 @@ def _any_char() -> z3.ReRef:
 def _char_class(excluded: frozenset[str]) -> z3.ReRef:
     if not excluded:
         return _any_char()
-    banned = z3.Union(*[z3.Re(char) for char in sorted(excluded)]) if len(excluded) > 1 else z3.Re(next(iter(excluded)))
+    banned = z3.Union(*[z3.Re(literal(char)) for char in sorted(excluded)]) if len(excluded) > 1 else z3.Re(literal(next(iter(excluded))))
     return z3.Intersect(_any_char(), z3.Complement(banned))
 
 
@@ -35,9 +36,9 @@ def _caseless(text: str) -> z3.ReRef:
     for char in text:
         lower, upper = char.lower(), char.upper()
         if char.isascii() and char.isalpha() and lower != upper:
-            parts.append(z3.Union(z3.Re(lower), z3.Re(upper)))
+            parts.append(z3.Union(z3.Re(literal(lower)), z3.Re(literal(upper))))
         else:
-            parts.append(z3.Re(char))
+            parts.append(z3.Re(literal(char)))
     return parts[0] if len(parts) == 1 else z3.Concat(*parts)
 
 
@@ -47,7 +48,7 @@ def to_regex(compiled: Compiled, ignore_case: bool = False) -> z3.ReRef:
     parts: list[z3.ReRef] = []
     for element in compiled:
         if isinstance(element, Lit):
-            parts.append(_caseless(element.text) if ignore_case else z3.Re(element.text))
+            parts.append(_caseless(element.text) if ignore_case else z3.Re(literal(element.text)))
         elif isinstance(element, One):
             parts.append(_char_class(element.excluded))
         elif isinstance(element, Many):
@@ -61,7 +62,7 @@ def to_regex(compiled: Compiled, ignore_case: bool = False) -> z3.ReRef:
 
 def match_regex(value: z3.SeqRef, compiled: Compiled, ignore_case: bool = False) -> z3.BoolRef:
     if all(isinstance(element, Lit) for element in compiled) and not ignore_case:
-        return value == z3.StringVal("".join(e.text for e in compiled))
+        return value == literal("".join(e.text for e in compiled))
     return z3.InRe(value, to_regex(compiled, ignore_case))
 
 
@@ -78,7 +79,7 @@ def match_pieces(value: z3.SeqRef, pieces: list[Piece]) -> z3.BoolRef:
     expression form settles in under a second.
     """
     if all(isinstance(piece, (z3.SeqRef, Lit)) for piece in pieces):
-        terms = [piece if isinstance(piece, z3.SeqRef) else z3.StringVal(piece.text) for piece in pieces]
+        terms = [piece if isinstance(piece, z3.SeqRef) else literal(piece.text) for piece in pieces]
         return value == (terms[0] if len(terms) == 1 else z3.Concat(*terms))
     return _match_nonground(value, pieces)
 

@@ -1,0 +1,83 @@
+"""Regression tests for unsound proofs found in review, and for exact
+verdicts on small hand-written pairs."""
+
+import json
+
+import pytest
+
+from verifier.check import check_no_new_access
+from verifier.evaluate import evaluate
+from verifier.policy.parse import parse_policy_text
+from verifier.solver import Verdict
+
+
+def policy(*statements: dict) -> object:
+    return parse_policy_text(json.dumps({"Version": "2012-10-17", "Statement": list(statements)}))
+
+
+def allow(**fields: object) -> dict:
+    return {"Effect": "Allow", **fields}
+
+
+def assert_refuted_and_replays(old, new) -> None:
+    result = check_no_new_access(old, new, timeout=30)
+    assert result.verdict is Verdict.REFUTED
+    assert evaluate(new, result.counterexample).allowed
+    assert not evaluate(old, result.counterexample).allowed
+
+
+def test_backslash_in_resource_is_literal():
+    old = policy(allow(Action="s3:GetObject", Resource="arn:aws:s3:::b/\\u{41}"))
+    new = policy(allow(Action="s3:GetObject", Resource="arn:aws:s3:::b/A"))
+    assert_refuted_and_replays(old, new)
+
+
+def test_multivalued_key_as_variable_needs_two_values():
+    old = policy(allow(Action="s3:GetObject", Resource="*", Condition={"StringEquals": {"aws:username": "${aws:TagKeys}"}}))
+    new = policy(
+        allow(
+            Action="s3:GetObject",
+            Resource="*",
+            Condition={"ForAnyValue:StringEquals": {"aws:TagKeys": "a"}, "StringEquals": {"aws:username": "a"}},
+        )
+    )
+    assert_refuted_and_replays(old, new)
+
+
+def test_moved_deny_with_condition_still_proves():
+    deny = {"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    grant = allow(Action="s3:GetObject", Resource="*")
+    old = policy(grant, deny)
+    new = policy(deny, grant)
+    result = check_no_new_access(old, new, timeout=30)
+    assert result.verdict is Verdict.PROVED
+    assert result.stats.solver_calls == 0
+
+
+@pytest.mark.parametrize(
+    ("old_action", "new_action", "expected"),
+    [
+        ("s3:Get*", "s3:GetObject", Verdict.PROVED),
+        ("s3:GetObject", "s3:Get*", Verdict.REFUTED),
+        ("s3:Get*", "s3:G*", Verdict.REFUTED),
+        ("s3:*Object", "s3:GetObject", Verdict.PROVED),
+        ("S3:GETOBJECT", "s3:getobject", Verdict.PROVED),
+    ],
+    ids=["literal-in-wildcard", "wildcard-widens", "shorter-prefix", "suffix-wildcard", "case-insensitive"],
+)
+def test_action_wildcards(old_action, new_action, expected):
+    old = policy(allow(Action=old_action, Resource="*"))
+    new = policy(allow(Action=new_action, Resource="*"))
+    assert check_no_new_access(old, new, timeout=30).verdict is expected
+
+
+def test_removed_deny_is_new_access():
+    grant = allow(Action="s3:*", Resource="*")
+    deny = {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}
+    assert_refuted_and_replays(policy(grant, deny), policy(grant))
+
+
+def test_negated_condition_with_absent_key_is_new_access():
+    old = policy(allow(Action="s3:GetObject", Resource="*", Condition={"StringEquals": {"aws:PrincipalTag/team": "a"}}))
+    new = policy(allow(Action="s3:GetObject", Resource="*", Condition={"StringNotEquals": {"aws:PrincipalTag/team": ["b", "c"]}}))
+    assert_refuted_and_replays(old, new)
