@@ -226,15 +226,22 @@ def test_ip_operators(operator, policy_values, request_value, expected):
 
 
 ROLE_ADMIN = "arn:aws:iam::123456789012:role/admin"
-# With StringLike, the first `*` below would match `us-east-2:999999999999:store/abc:`.
+# The first `*` below ends its segment (the next text starts with `:`), so
+# ArnLike lets it match `us-east-2:999999999999:store/abc`, as StringLike does.
 ARN_FIELDS_PATTERN = "arn:aws:someservice:*:111122223333:finance/*"
 ARN_FIELDS_VALUE = "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/doc.txt"
+# Here the first `*` is followed by `-2`, so ArnLike keeps it inside the region
+# segment while StringLike lets it match `us-east-2:999999999999:store/abc`.
+ARN_INNER_STAR_PATTERN = "arn:aws:someservice:*-2:111122223333:finance/*"
+ARN_INNER_STAR_VALUE = "arn:aws:someservice:us-east-2:999999999999:store/abc-2:111122223333:finance/doc.txt"
 
 ARN_CONDITION_ROWS = [
     ("like-account-star", "ArnLike", "arn:aws:iam::*:role/admin", ROLE_ADMIN, True),
     ("equals-takes-wildcards", "ArnEquals", "arn:aws:iam::*:role/*", ROLE_ADMIN, True),
-    ("like-star-stays-in-field", "ArnLike", ARN_FIELDS_PATTERN, ARN_FIELDS_VALUE, False),
+    ("like-segment-end-star-crosses-colons", "ArnLike", ARN_FIELDS_PATTERN, ARN_FIELDS_VALUE, True),
     ("string-like-crosses-fields", "StringLike", ARN_FIELDS_PATTERN, ARN_FIELDS_VALUE, True),
+    ("like-inner-star-stays-in-field", "ArnLike", ARN_INNER_STAR_PATTERN, ARN_INNER_STAR_VALUE, False),
+    ("string-like-inner-star-crosses-fields", "StringLike", ARN_INNER_STAR_PATTERN, ARN_INNER_STAR_VALUE, True),
     ("like-case-sensitive", "ArnLike", "arn:aws:iam::*:role/Admin", ROLE_ADMIN, False),
     ("like-unparsable-request", "ArnLike", "arn:aws:iam::*:role/*", "not an arn", False),
     ("not-like-one-matches", "ArnNotLike", ["arn:aws:s3:::a*", "arn:aws:s3:::b*"], "arn:aws:s3:::bx", False),
@@ -473,17 +480,21 @@ ARN_ROWS = [
     ("resource-star-crosses-colon", "arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b:c", True),
     ("resource-star-crosses-slash", "arn:aws:s3:::bucket/*/test/*", "arn:aws:s3:::bucket/1/2/test/3/o.jpg", True),
     ("resource-star-crosses-newline", "arn:aws:s3:::b/*", "arn:aws:s3:::b/x\ny", True),
-    ("resource-question-colon", "arn:aws:s3:::b?", "arn:aws:s3:::b:", True),
-    ("account-star-stays", "arn:aws:iam::*:role/x", "arn:aws:iam::123:456:role/x", False),
+    ("resource-question-not-colon", "arn:aws:s3:::b?", "arn:aws:s3:::b:", False),
+    ("account-star-crosses-colon", "arn:aws:iam::*:role/x", "arn:aws:iam::123:456:role/x", True),
     ("account-star-matches", "arn:aws:iam::*:role/x", "arn:aws:iam::123456789012:role/x", True),
-    ("service-star-stays", "arn:aws:*:us-east-1:1:thing", "arn:aws:s3:x:us-east-1:1:thing", False),
+    ("service-star-crosses-colon", "arn:aws:*:us-east-1:1:thing", "arn:aws:s3:x:us-east-1:1:thing", True),
     ("service-star-matches", "arn:aws:*:us-east-1:1:thing", "arn:aws:s3:us-east-1:1:thing", True),
-    ("region-star-stays", "arn:aws:ec2:*:1:instance/*", "arn:aws:ec2:us-east-1:x:1:instance/i", False),
+    ("region-star-crosses-colon", "arn:aws:ec2:*:1:instance/*", "arn:aws:ec2:us-east-1:x:1:instance/i", True),
+    ("inner-star-stays-in-segment", "arn:aws:lambda:r:a:function:my*fn", "arn:aws:lambda:r:a:function:my:fn", False),
+    ("inner-star-within-segment", "arn:aws:lambda:r:a:function:my*fn", "arn:aws:lambda:r:a:function:my-fn", True),
+    ("star-before-slash-stays", "arn:aws:s3:::*/x", "arn:aws:s3:::a:b/x", False),
+    ("star-before-slash-matches", "arn:aws:s3:::*/x", "arn:aws:s3:::a/b/x", True),
     ("service-question-no-colon", "arn:aws:s3?::b", "arn:aws:s3:::b", False),
     ("service-question-one-char", "arn:aws:s?:::b", "arn:aws:s3:::b", True),
     ("trailing-star-expands", "arn:aws:s3:*", "arn:aws:s3:::bucket/key", True),
     ("trailing-star-after-account", "arn:aws:iam::*", "arn:aws:iam::1:user/a:b", True),
-    ("inner-star-no-expansion", "arn:*:s3", "arn:aws:x:s3", False),
+    ("star-before-colon-crosses-colon", "arn:*:s3", "arn:aws:x:s3", True),
     ("inner-star-one-field", "arn:*:s3", "arn:aws:s3", True),
     ("trailing-question-stays", "arn:aws:s3:?", "arn:aws:s3::", False),
     ("trailing-question-one-char", "arn:aws:s3:?", "arn:aws:s3:x", True),
