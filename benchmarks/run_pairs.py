@@ -20,6 +20,7 @@ import argparse
 import csv
 import json
 import logging
+import os
 import re
 import statistics
 import sys
@@ -210,7 +211,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help=f"corpus folder holding managed/ and quacky/ (default: {DEFAULT_CORPUS})")
     parser.add_argument("--only", choices=CORPORA, help="run one corpus only (default: both)")
     parser.add_argument("--timeout", type=float, default=TIMEOUT_SECONDS, help="time limit per check in seconds (default: 30)")
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help=f"folder for the CSV files (default: {RESULTS_DIR})")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help=f"folder for the CSV and summary files (default: {RESULTS_DIR})")
     return parser.parse_args(argv)
 
 
@@ -221,7 +222,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: corpus not found: {args.corpus} has no managed/pairs.jsonl; pass --corpus DIR", file=sys.stderr)
         return 2
 
-    summary: list[str] = []
+    # The load average shows whether other processes shared the CPUs, which
+    # makes the timings slower than on an idle machine.
+    summary = [f"load average (1 min) at start: {os.getloadavg()[0]:.2f}"]
     for name in (args.only,) if args.only else CORPORA:
         pairs = read_pairs(args.corpus, name)
         rows = []
@@ -235,8 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         if name == "quacky":
             summary += compare_with_quacky(pairs, rows)
 
+    summary.append(f"load average (1 min) at end: {os.getloadavg()[0]:.2f}")
     text = "\n".join(summary) + "\n"
-    (args.out / f"{'summary' if not args.only else args.only + '_summary'}.txt").write_text(text, encoding="utf-8")
+    summary_name = f"{args.only}_summary.txt" if args.only else "summary.txt"
+    (args.out / summary_name).write_text(text, encoding="utf-8")
     print(text, end="")
     return 0
 
