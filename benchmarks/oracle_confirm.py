@@ -137,7 +137,8 @@ CLASS_IAMVERIFY = "c"
 # policy ARN as regular expressions.
 _REGEX_PUNCTUATION = re.compile(r"[.+()\[\]{}|^$\\?]")
 # A resource part whose first word (the resource type) contains a wildcard
-# and is followed by `/`, such as `security-group*/*` or `*/alice`.
+# and is followed by `/`, such as `security-group*/*` or `*/alice`. S3 ARNs
+# have no resource-type word, and the simulator matches `bucket*/key*` there.
 _WILDCARD_TYPE_WORD = re.compile(r"^[^/:]*[*?][^/:]*/")
 _VARIABLE_KEY = re.compile(r"\$\{\s*([^\s,'{}]+)")
 
@@ -214,7 +215,8 @@ def _classify_resources(statement: Statement, request: Request, found: dict[str,
             if _colon_span_differs(pattern, request.resource, request.context):
                 found["a `*` ending an ARN field of a Resource spans a colon"] = CLASS_DOCUMENTED
             matched = arn_matches(pattern, request.resource, request.context)
-            if matched and len(fields) == 6 and _WILDCARD_TYPE_WORD.match(fields[5]):
+            has_type_word = len(fields) == 6 and fields[2] != "s3"
+            if matched and has_type_word and _WILDCARD_TYPE_WORD.match(fields[5]):
                 found["wildcard in the resource-type word of a Resource"] = CLASS_DOC_SILENT
 
 

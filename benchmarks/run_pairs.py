@@ -112,6 +112,10 @@ def run_pair(corpus: Path, pair: Pair, timeout: float) -> tuple[dict, CheckResul
     except PolicyError as error:
         row.update(verdict="invalid", reason=first_issue(error))
         return row, None
+    except Exception as error:  # noqa: BLE001 - the loader must raise only PolicyError, so this is a bug to list
+        logger.error("%s: loading raised %s: %s", pair.name, type(error).__name__, error)
+        row.update(verdict="error", reason=f"loading: {type(error).__name__}: {error}")
+        return row, None
 
     collector = RecordCollector()
     checker_logger = logging.getLogger("verifier")
