@@ -81,3 +81,16 @@ def test_negated_condition_with_absent_key_is_new_access():
     old = policy(allow(Action="s3:GetObject", Resource="*", Condition={"StringEquals": {"aws:PrincipalTag/team": "a"}}))
     new = policy(allow(Action="s3:GetObject", Resource="*", Condition={"StringNotEquals": {"aws:PrincipalTag/team": ["b", "c"]}}))
     assert_refuted_and_replays(old, new)
+
+
+def test_arn_like_compares_components_separately():
+    # `*` in the region component must not swallow the account's colon.
+    pattern = "arn:aws:acm-pca:*:*:template/EndEntityCertificate/V*"
+    old = policy(allow(Action="acm-pca:IssueCertificate", Resource="*", Condition={"ArnLike": {"acm-pca:TemplateArn": pattern}}))
+    new = policy(allow(Action="acm-pca:IssueCertificate", Resource="*", Condition={"StringLike": {"acm-pca:TemplateArn": pattern}}))
+    result = check_no_new_access(old, new, timeout=30)
+    assert result.verdict is Verdict.REFUTED
+    value = result.counterexample.context["acm-pca:TemplateArn"]
+    assert value.count(":") > 5
+    assert evaluate(new, result.counterexample).allowed
+    assert not evaluate(old, result.counterexample).allowed

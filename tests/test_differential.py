@@ -349,7 +349,7 @@ def policy_pairs(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
 
 @dataclass
 class Vocabulary:
-    """What a request needs to know about the policies it is drawn for."""
+    """Patterns, condition values and key uses of the policies that requests are drawn for."""
 
     action_patterns: list[str] = field(default_factory=list)
     resource_patterns: list[str] = field(default_factory=list)

@@ -226,19 +226,22 @@ def test_ip_operators(operator, policy_values, request_value, expected):
 
 
 ROLE_ADMIN = "arn:aws:iam::123456789012:role/admin"
-# The first `*` below ends its segment (the next text starts with `:`), so
-# ArnLike lets it match `us-east-2:999999999999:store/abc`, as StringLike does.
+# ArnLike compares the six ARN components one by one, so the first `*` below
+# stays in the region component; StringLike lets it match
+# `us-east-2:999999999999:store/abc`.
 ARN_FIELDS_PATTERN = "arn:aws:someservice:*:111122223333:finance/*"
 ARN_FIELDS_VALUE = "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/doc.txt"
-# Here the first `*` is followed by `-2`, so ArnLike keeps it inside the region
-# segment while StringLike lets it match `us-east-2:999999999999:store/abc`.
+# The same holds for a `*` inside a component.
 ARN_INNER_STAR_PATTERN = "arn:aws:someservice:*-2:111122223333:finance/*"
 ARN_INNER_STAR_VALUE = "arn:aws:someservice:us-east-2:999999999999:store/abc-2:111122223333:finance/doc.txt"
 
 ARN_CONDITION_ROWS = [
     ("like-account-star", "ArnLike", "arn:aws:iam::*:role/admin", ROLE_ADMIN, True),
     ("equals-takes-wildcards", "ArnEquals", "arn:aws:iam::*:role/*", ROLE_ADMIN, True),
-    ("like-segment-end-star-crosses-colons", "ArnLike", ARN_FIELDS_PATTERN, ARN_FIELDS_VALUE, True),
+    ("like-star-stays-in-component", "ArnLike", ARN_FIELDS_PATTERN, ARN_FIELDS_VALUE, False),
+    ("like-star-alone-matches-any", "ArnLike", "*", "not an arn", True),
+    ("like-resource-star-crosses-colons", "ArnLike", "arn:aws:logs:*:*:log-group:*", "arn:aws:logs:r:1:log-group:a:log-stream:b", True),
+    ("like-short-pattern-no-match", "ArnLike", "arn:aws:s3:*", "arn:aws:s3:::bucket", False),
     ("string-like-crosses-fields", "StringLike", ARN_FIELDS_PATTERN, ARN_FIELDS_VALUE, True),
     ("like-inner-star-stays-in-field", "ArnLike", ARN_INNER_STAR_PATTERN, ARN_INNER_STAR_VALUE, False),
     ("string-like-inner-star-crosses-fields", "StringLike", ARN_INNER_STAR_PATTERN, ARN_INNER_STAR_VALUE, True),

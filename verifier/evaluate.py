@@ -168,6 +168,39 @@ def arn_matches(pattern: tuple[Token, ...], value: str, context: Context) -> boo
     return regex is not None and re.fullmatch(regex, value, re.DOTALL) is not None
 
 
+def arn_condition_matches(pattern: tuple[Token, ...], value: str, context: Context) -> bool:
+    """Match a value against an ArnEquals/ArnLike/ArnNotEquals/ArnNotLike pattern.
+
+    The condition operators page documents that each of the six
+    colon-delimited components of the ARN is checked separately, with `*`
+    and `?` as wildcards
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN).
+    So in the first five components wildcards match no colon, and in the
+    sixth (the resource, which may itself hold colons) they match any
+    character. The docs do not say what a pattern of fewer than six
+    components matches; here it matches only values with as many, except
+    that the pattern `*` alone matches any value.
+    """
+    if pattern == (STAR,):
+        return True
+    parts: list[str] = []
+    colons = 0
+    for token in pattern:
+        if isinstance(token, str):
+            parts.append(re.escape(token))
+            colons += token.count(":")
+        elif isinstance(token, Variable):
+            resolved = _resolve_variable(token, context)
+            if resolved is None:
+                return False
+            parts.append(re.escape(resolved))
+        elif token is QMARK:
+            parts.append("." if colons >= 5 else "[^:]")
+        else:
+            parts.append(".*" if colons >= 5 else "[^:]*")
+    return re.fullmatch("".join(parts), value, re.DOTALL) is not None
+
+
 def _arn_regex(pattern: Pattern, context: Context) -> str | None:
     """Build the regex of an ARN pattern, or None for an unresolved variable."""
     parts: list[str] = []
@@ -323,7 +356,7 @@ def _value_matches(
         return _string_matches(statement, comparison, request_value, policy_value, context)
     if family is Family.ARN:
         pattern = statement.condition_pattern(policy_value, wildcards=True)
-        return arn_matches(pattern, request_value, context)
+        return arn_condition_matches(pattern, request_value, context)
     if family is Family.BOOL:
         return _bool_matches(statement, request_value, policy_value, context)
     if family is Family.BINARY:

@@ -25,7 +25,7 @@ from fractions import Fraction
 import z3
 
 from verifier.encode.logic import all_of, any_of
-from verifier.encode.glob import Compiled, Lit, Var, compile_arn, compile_glob, compile_literal
+from verifier.encode.glob import Compiled, Lit, Var, compile_arn_condition, compile_glob, compile_literal
 from verifier.encode.request import Element, KeyModel, SymRequest
 from verifier.encode.strings import Piece, match_pieces, match_regex
 from verifier.errors import UnsupportedFeatureError
@@ -100,7 +100,7 @@ def _compare(
     if family in (Family.STRING, Family.ARN, Family.BINARY):
         assert element.text is not None
         if family is Family.ARN:
-            compiled = compile_arn(statement.condition_pattern(value, wildcards=True))
+            compiled = compile_arn_condition(statement.condition_pattern(value, wildcards=True))
         elif comparison == "like":
             compiled = compile_glob(statement.condition_pattern(value, wildcards=True))
         elif family is Family.BINARY:

@@ -98,6 +98,30 @@ def compile_arn(pattern: Pattern) -> Compiled:
     return _merge(elements)
 
 
+def compile_arn_condition(pattern: Pattern) -> Compiled:
+    """Compile an Arn* condition value: each of the six colon-delimited ARN
+    components is matched separately, as the condition operators page
+    documents, so wildcards before the fifth literal colon match no colon and
+    wildcards in the resource component match any character. `verifier.evaluate`
+    documents the same rule for the concrete side."""
+    if pattern == (STAR,):
+        return (Many(NOTHING),)
+    elements: list[Element] = []
+    colons = 0
+    for token in pattern:
+        in_resource = colons >= 5
+        if token is STAR:
+            elements.append(Many(NOTHING if in_resource else COLON))
+        elif token is QMARK:
+            elements.append(One(NOTHING if in_resource else COLON))
+        elif isinstance(token, Variable):
+            elements.append(Var(token))
+        else:
+            elements.append(Lit(token))
+            colons += token.count(":")
+    return _merge(elements)
+
+
 def _merge(elements: list[Element]) -> Compiled:
     merged: list[Element] = []
     for element in elements:
