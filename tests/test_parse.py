@@ -353,10 +353,9 @@ def test_duplicate_json_key_rejected(text, key):
     assert issue.message == f"duplicate key `{key}` in a JSON object"
 
 
-# --- Known gaps --------------------------------------------------------------
+# --- Fixed gaps --------------------------------------------------------------
 
 
-@pytest.mark.xfail(reason="a JSON number passes the string test for Sid and Id, because JsonNumber subclasses str", strict=True)
 @pytest.mark.parametrize(
     ("document", "path"),
     [
@@ -372,7 +371,6 @@ def test_number_rejected_where_string_expected(document, path):
     assert issue.message.startswith("expected a string, found the number")
 
 
-@pytest.mark.xfail(reason="one invalid list item hides the action and resource checks of the other items", strict=True)
 @pytest.mark.parametrize(
     ("elements", "paths"),
     [
@@ -387,7 +385,6 @@ def test_every_invalid_list_item_reported(elements, paths):
     assert sorted(issue.path for issue in found) == sorted(paths)
 
 
-@pytest.mark.xfail(reason="PyYAML's SafeLoader keeps the last of two equal keys instead of rejecting them", strict=True)
 def test_duplicate_yaml_key_rejected():
     text = 'Statement:\n  Effect: Allow\n  Effect: Deny\n  Action: "*"\n  Resource: "*"\n'
 

@@ -145,7 +145,19 @@ def _reject_constant(name: str) -> Any:
 
 
 class _StrictYamlLoader(yaml.SafeLoader):
-    """Safe YAML loader that keeps numbers and dates as their source text."""
+    """Safe YAML loader that keeps numbers and dates as their source text and
+    rejects duplicate keys, as the JSON reader does."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key `{key}` in a mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _construct_scalar_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
@@ -221,7 +233,7 @@ def validate_policy(value: Any, source: str = "<policy>") -> PolicyDocument:
         )
         version = None
     policy_id = value.get("Id")
-    if policy_id is not None and not isinstance(policy_id, str):
+    if policy_id is not None and not _is_text(policy_id):
         issues.append(Issue("Id", f"expected a string, found {_kind(policy_id)}"))
         policy_id = None
 
@@ -263,7 +275,7 @@ def _validate_statement(
             issues.append(Issue(f"{path}.{key}", f"unknown key `{key}`; valid keys are {_list(_STATEMENT_KEYS)}"))
 
     sid = raw.get("Sid")
-    if sid is not None and not isinstance(sid, str):
+    if sid is not None and not _is_text(sid):
         issues.append(Issue(f"{path}.Sid", f"expected a string, found {_kind(sid)}"))
         sid = None
 
@@ -276,12 +288,16 @@ def _validate_statement(
     actions = _pair(raw, "Action", "NotAction", path, issues, required=True)
     for key, values in actions.items():
         for i, action in enumerate(values or ()):
+            if action is None:
+                continue
             _check_action(action, f"{path}.{key}" + (f"[{i}]" if isinstance(raw[key], list) else ""), issues)
 
     has_principal = "Principal" in raw or "NotPrincipal" in raw
     resources = _pair(raw, "Resource", "NotResource", path, issues, required=not has_principal)
     for key, values in resources.items():
         for i, resource in enumerate(values or ()):
+            if resource is None:
+                continue
             if resource != "*" and not resource.startswith("arn:") and "${" not in resource:
                 where = f"{path}.{key}" + (f"[{i}]" if isinstance(raw[key], list) else "")
                 issues.append(Issue(where, f"invalid resource `{_clip(resource)}`; expected `*` or an ARN starting with `arn:`"))
@@ -342,16 +358,20 @@ def _string_list(value: Any, path: str, issues: list[Issue]) -> tuple[str, ...] 
     else:
         issues.append(Issue(path, f"expected a string or a list of strings, found {_kind(value)}"))
         return None
-    result: list[str] = []
+    # Invalid items stay as None so that the other items keep their index
+    # and are still checked; a statement with any issue is never built.
+    result: list[str | None] = []
     for i, item in enumerate(items):
         where = f"{path}[{i}]" if is_list else path
-        if not isinstance(item, str) or isinstance(item, JsonNumber):
+        if not _is_text(item):
             issues.append(Issue(where, f"expected a string, found {_kind(item)}"))
+            result.append(None)
         elif item == "":
             issues.append(Issue(where, "empty string; give a non-empty value"))
+            result.append(None)
         else:
             result.append(item)
-    return tuple(result) if len(result) == len(items) else None
+    return tuple(result)  # type: ignore[return-value]
 
 
 def _check_action(action: str, path: str, issues: list[Issue]) -> None:
@@ -382,7 +402,7 @@ def _validate_principal(value: Any, path: str, issues: list[Issue]) -> Principal
             ok = False
             continue
         names = _string_list(item, f"{path}.{key}", issues)
-        if names is None:
+        if names is None or None in names:
             ok = False
             continue
         fields[key] = names
@@ -475,6 +495,10 @@ def _depth(value: Any, level: int = 0) -> int:
     if isinstance(value, list):
         return max((_depth(v, level + 1) for v in value), default=level + 1)
     return level
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and not isinstance(value, JsonNumber)
 
 
 def _kind(value: Any) -> str:
