@@ -94,3 +94,15 @@ def test_arn_like_compares_components_separately():
     assert value.count(":") > 5
     assert evaluate(new, result.counterexample).allowed
     assert not evaluate(old, result.counterexample).allowed
+
+
+def test_empty_variable_value_counts_as_absent():
+    old = policy(allow(Action="s3:GetObject", Resource="arn:aws:s3:::b/home/${aws:username}/*"))
+    new = policy(allow(Action="s3:GetObject", Resource="arn:aws:s3:::b/home/*"))
+    result = check_no_new_access(old, new, timeout=30)
+    assert result.verdict is Verdict.REFUTED
+    request = result.counterexample
+    assert evaluate(new, request).allowed
+    assert not evaluate(old, request).allowed
+    empty = type(request)(action="s3:GetObject", resource="arn:aws:s3:::b/home//x", context={"aws:username": ""})
+    assert not evaluate(old, empty).allowed

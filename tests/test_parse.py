@@ -353,7 +353,7 @@ def test_duplicate_json_key_rejected(text, key):
     assert issue.message == f"duplicate key `{key}` in a JSON object"
 
 
-# --- Fixed gaps --------------------------------------------------------------
+# --- Value types and list items ----------------------------------------------
 
 
 @pytest.mark.parametrize(

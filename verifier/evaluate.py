@@ -464,13 +464,15 @@ def _context_values(context: Context, key: str) -> tuple[str, ...]:
 def _resolve_variable(variable: Variable, context: Context) -> str | None:
     """Return the value a policy variable stands for, or None if it has none.
 
-    A key with exactly one value gives that value. An absent key gives the
-    default. The docs forbid multivalued keys as policy variables without
-    saying what happens, so a multivalued key also falls back to the default.
+    A key with exactly one non-empty value gives that value. The variables
+    page treats a key that is absent or has no value as null, and we read an
+    empty string as "no value"; both give the default. The docs forbid
+    multivalued keys as policy variables without saying what happens, so a
+    multivalued key also falls back to the default.
     See https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
     """
     values = _context_values(context, variable.key)
-    if len(values) == 1:
+    if len(values) == 1 and values[0] != "":
         return values[0]
     return variable.default
 

@@ -176,7 +176,8 @@ def match_string(
                 raise UnsupportedFeatureError(
                     f"{where}: key `{variable.key}` is used as a policy variable and as a {key.info.type.value} value"
                 )
-            is_resolved = z3.And(key.present, key.single())
+            # An empty value counts as no value, as in `verifier.evaluate`.
+            is_resolved = z3.And(key.present, key.single(), z3.Length(key.elements[0].text) > 0)
             if resolved:
                 guards.append(is_resolved)
                 substitution[variable] = key.elements[0].text
