@@ -96,7 +96,7 @@ def analyze_keys(policies: Iterable[PolicyDocument]) -> dict[str, KeyInfo]:
                         plain_conditions[key] = plain_conditions.get(key, 0) + 1
                     else:
                         set_conditions[key] = set_conditions.get(key, 0) + 1
-            for variable in _variables(statement):
+            for variable in statement_variables(statement):
                 families.setdefault(variable.key, set()).add(KeyType.STRING)
                 # A variable needs exactly one value, like an unqualified operator.
                 plain_conditions[variable.key] = plain_conditions.get(variable.key, 0) + 1
@@ -135,7 +135,8 @@ def _choose_type(key: str, types: set[KeyType]) -> KeyType:
     )
 
 
-def _variables(statement: Statement) -> Iterable[Variable]:
+def statement_variables(statement: Statement) -> Iterable[Variable]:
+    """Yield the policy variables of a statement's resources and condition values."""
     if not statement.substitutes_variables:
         return
     texts: list[str] = list(statement.resources or ()) + list(statement.not_resources or ())

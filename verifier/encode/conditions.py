@@ -24,7 +24,7 @@ from fractions import Fraction
 
 import z3
 
-from verifier.encode.logic import all_of, any_of
+from verifier.encode.logic import all_of, any_of, literal
 from verifier.encode.glob import Compiled, Lit, Var, compile_arn_condition, compile_glob, compile_literal
 from verifier.encode.request import Element, KeyModel, SymRequest
 from verifier.encode.strings import Piece, match_pieces, match_regex
@@ -177,7 +177,7 @@ def match_string(
                     f"{where}: key `{variable.key}` is used as a policy variable and as a {key.info.type.value} value"
                 )
             # An empty value counts as no value, as in `verifier.evaluate`.
-            is_resolved = z3.And(key.present, key.single(), z3.Length(key.elements[0].text) > 0)
+            is_resolved = z3.And(key.present, key.single(), key.elements[0].text != literal(""))
             if resolved:
                 guards.append(is_resolved)
                 substitution[variable] = key.elements[0].text
