@@ -391,3 +391,17 @@ def test_duplicate_yaml_key_rejected():
     [issue] = issues(text)
 
     assert "duplicate key `Effect`" in issue.message
+
+
+def test_bare_number_file_named_number():
+    [issue] = issues("42")
+
+    assert issue.message == "expected a JSON object with a `Statement`, found the number `42`"
+
+
+def test_json_string_holding_document():
+    text = json.dumps(json.dumps({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}))
+
+    document = parse_policy_text(text)
+
+    assert len(document.statements) == 1

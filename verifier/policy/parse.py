@@ -89,7 +89,10 @@ def _decode_document(text: str, source: str) -> Any:
     if not stripped:
         raise PolicyError(source, [Issue("", "file is empty, expected a policy document")])
     if stripped.startswith(("{", "[", '"')):
-        return _load_json(text, source)
+        value = _load_json(text, source)
+        if isinstance(value, str):
+            return _decode_embedded(value, source, "")
+        return value
     if stripped.startswith("%7B") or stripped.startswith("%7b"):
         return _load_json(urllib.parse.unquote(stripped), source)
     try:
@@ -101,7 +104,7 @@ def _decode_document(text: str, source: str) -> Any:
         raise PolicyError(source, [Issue("", f"invalid JSON or YAML{where}: {problem}")]) from None
     except RecursionError:
         raise PolicyError(source, [Issue("", "document is nested too deeply")]) from None
-    if isinstance(value, str):
+    if isinstance(value, str) and not isinstance(value, JsonNumber):
         return _decode_embedded(value, source, "")
     return value
 
