@@ -9,6 +9,7 @@ invalid policies.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import urllib.parse
 from typing import Any
 
@@ -169,6 +170,15 @@ def test_check_proved_json(write_policy):
     }
 
 
+def opening_line_before(path: str, marker: str) -> int:
+    """1-based line of the last `{` at or before the line holding `marker`."""
+    lines = Path(path).read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if marker in line)
+    while "{" not in lines[index]:
+        index -= 1
+    return index + 1
+
+
 def test_check_refuted_json_contract(write_policy):
     old = write_policy("old.json", READ_ONLY)
     new = write_policy("new.json", READ_WRITE)
@@ -181,7 +191,11 @@ def test_check_refuted_json_contract(write_policy):
     assert payload["verdict"] == "refuted"
     assert payload["reason"] is None
     assert list(payload["counterexample"]) == ["principal", "action", "resource", "context"]
-    assert payload["new_statements"] == [{"index": 1, "sid": "Write", "path": "Statement[1]"}]
+    [statement] = payload["new_statements"]
+    assert statement["index"] == 1
+    assert statement["sid"] == "Write"
+    assert statement["path"] == "Statement[1]"
+    assert statement["line"] == opening_line_before(new, '"Sid": "Write"')
     assert payload["old_statements"] == []
     assert payload["counterexample"]["action"].lower() == "s3:putobject"
     assert_replays(new, old, payload["counterexample"])
@@ -196,7 +210,8 @@ def test_check_refuted_text(write_policy):
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0] == "REFUTED: new.json allows a request that old.json does not allow."
-    assert "  allowed in the new version by: Statement[1] (Sid 'Write')" in lines
+    line = opening_line_before(new, '"Sid": "Write"')
+    assert f"  allowed in the new version by: Statement[1] (Sid 'Write') at line {line}" in lines
     assert "  the old version has no statement that allows it" in lines
 
 
@@ -208,8 +223,8 @@ def test_check_removed_deny_names_old_statement(write_policy):
 
     assert result.exit_code == 1
     payload = json.loads(result.stdout)
-    assert payload["new_statements"] == [{"index": 0, "sid": "AllS3", "path": "Statement[0]"}]
-    assert payload["old_statements"] == [{"index": 1, "sid": "NoDelete", "path": "Statement[1]"}]
+    assert payload["new_statements"] == [{"index": 0, "sid": "AllS3", "path": "Statement[0]", "line": opening_line_before(new, '"Sid": "AllS3"')}]
+    assert payload["old_statements"] == [{"index": 1, "sid": "NoDelete", "path": "Statement[1]", "line": opening_line_before(old, '"Sid": "NoDelete"')}]
     assert payload["counterexample"]["action"].lower() == "s3:deleteobject"
     assert_replays(new, old, payload["counterexample"])
 
@@ -316,7 +331,8 @@ def test_evaluate_allowed_with_repeated_key(write_policy):
     )
 
     assert result.exit_code == 0
-    assert result.stdout == "ALLOWED by Statement[0] (Sid 'Tagging')\n"
+    line = opening_line_before(policy, '"Sid": "Tagging"')
+    assert result.stdout == f"ALLOWED by Statement[0] (Sid 'Tagging') at line {line}\n"
 
 
 def test_evaluate_denied_with_repeated_key(write_policy):
@@ -363,8 +379,8 @@ def test_evaluate_explicit_deny_json(write_policy):
     assert result.exit_code == 1
     assert json.loads(result.stdout) == {
         "decision": "explicitly_denied",
-        "allow_statements": [{"index": 0, "sid": "Tagging", "path": "Statement[0]"}],
-        "deny_statements": [{"index": 1, "sid": "NoSecret", "path": "Statement[1]"}],
+        "allow_statements": [{"index": 0, "sid": "Tagging", "path": "Statement[0]", "line": opening_line_before(policy, '"Sid": "Tagging"')}],
+        "deny_statements": [{"index": 1, "sid": "NoSecret", "path": "Statement[1]", "line": opening_line_before(policy, '"Sid": "NoSecret"')}],
     }
 
 
@@ -562,7 +578,7 @@ def test_policy_version_wrapper(write_policy):
 
     assert result.exit_code == 1
     payload = json.loads(result.stdout)
-    assert payload["new_statements"] == [{"index": 1, "sid": "Write", "path": "Statement[1]"}]
+    assert payload["new_statements"] == [{"index": 1, "sid": "Write", "path": "Statement[1]", "line": opening_line_before(new, '"Sid": "Write"')}]
 
 
 def test_url_encoded_role_trust_policy(write_policy):

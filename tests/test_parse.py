@@ -405,3 +405,28 @@ def test_json_string_holding_document():
     document = parse_policy_text(text)
 
     assert len(document.statements) == 1
+
+
+def test_statement_lines_json():
+    text = '{\n  "Statement": [\n    {"Effect": "Allow", "Action": "*", "Resource": "*"},\n\n    {"Effect": "Deny", "Action": "*", "Resource": "*"}\n  ]\n}'
+
+    document = parse_policy_text(text)
+
+    assert [s.line for s in document.statements] == [3, 5]
+
+
+def test_statement_lines_yaml():
+    text = "Statement:\n  - Effect: Allow\n    Action: '*'\n    Resource: '*'\n  - Effect: Deny\n    Action: '*'\n    Resource: '*'\n"
+
+    document = parse_policy_text(text)
+
+    assert [s.line for s in document.statements] == [2, 5]
+
+
+def test_statement_lines_absent_when_embedded():
+    inner = json.dumps({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})
+    text = json.dumps({"PolicyDocument": inner})
+
+    document = parse_policy_text(text)
+
+    assert document.statements[0].line is None

@@ -28,7 +28,7 @@ def request_json(request: Request | None) -> dict[str, Any] | None:
 
 
 def statement_json(statement: Statement) -> dict[str, Any]:
-    return {"index": statement.index, "sid": statement.sid, "path": statement.path}
+    return {"index": statement.index, "sid": statement.sid, "path": statement.path, "line": statement.line}
 
 
 def check_json(result: CheckResult) -> dict[str, Any]:

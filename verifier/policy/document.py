@@ -83,7 +83,8 @@ class Statement(_Frozen):
     @property
     def label(self) -> str:
         """Human-readable name: the Sid when present, else the JSON path."""
-        return f"{self.path} (Sid {self.sid!r})" if self.sid else self.path
+        label = f"{self.path} (Sid {self.sid!r})" if self.sid else self.path
+        return f"{label} at line {self.line}" if self.line else label
 
     @property
     def substitutes_variables(self) -> bool:

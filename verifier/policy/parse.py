@@ -25,6 +25,7 @@ from verifier.policy.document import (
     Principal,
     Statement,
 )
+from verifier.policy.lines import statement_lines
 from verifier.policy.operators import Family, OperatorSyntaxError, parse_operator
 from verifier.policy.values import parse_bool, parse_date, parse_network, parse_number
 
@@ -81,7 +82,12 @@ def parse_policy_text(text: str, source: str = "<policy>") -> PolicyDocument:
     """Parse JSON or YAML text, unwrap AWS CLI output, then validate."""
     value = _decode_document(text, source)
     value = _unwrap(value, source)
-    return validate_policy(value, source)
+    document = validate_policy(value, source)
+    lines = statement_lines(text)
+    if lines is None or len(lines) != len(document.statements):
+        return document
+    statements = tuple(s.model_copy(update={"line": line}) for s, line in zip(document.statements, lines))
+    return document.model_copy(update={"statements": statements})
 
 
 def _decode_document(text: str, source: str) -> Any:
