@@ -26,7 +26,7 @@ import z3
 from verifier.encode.logic import all_of, any_of, literal
 from verifier.encode import glob
 from verifier.encode.request import SymRequest
-from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement
+from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower, compile_action
 from verifier.encode.strings import to_regex
 from verifier.errors import InternalError, UnsupportedFeatureError
 from verifier.evaluate import Request, evaluate
@@ -56,20 +56,30 @@ class CheckResult:
     counterexample: Request | None = None
     new_statements: tuple[Statement, ...] = ()
     old_statements: tuple[Statement, ...] = ()
+    notes: list[str] = field(default_factory=list)
     stats: CheckStats = field(default_factory=CheckStats)
 
 
-def check_no_new_access(old: PolicyDocument, new: PolicyDocument, timeout: float = 30.0) -> CheckResult:
-    """Prove that `new` allows no request that `old` does not allow."""
+def check_no_new_access(
+    old: PolicyDocument, new: PolicyDocument, timeout: float = 30.0, *, known_actions_only: bool = False
+) -> CheckResult:
+    """Prove that `new` allows no request that `old` does not allow.
+
+    With `known_actions_only`, only actions that the bundled Service
+    Authorization Reference defines are considered. That is not sound for
+    wildcards, which also grant actions AWS adds later.
+    """
     deadline = Deadline(timeout)
     stats = CheckStats()
     try:
-        return _check(old, new, deadline, stats)
+        return _check(old, new, deadline, stats, known_actions_only)
     except UnsupportedFeatureError as error:
         return CheckResult(Verdict.UNKNOWN, reason=f"unsupported: {error}", stats=stats)
 
 
-def _check(old: PolicyDocument, new: PolicyDocument, deadline: Deadline, stats: CheckStats) -> CheckResult:
+def _check(
+    old: PolicyDocument, new: PolicyDocument, deadline: Deadline, stats: CheckStats, known_actions_only: bool
+) -> CheckResult:
     keys = analyze_keys([old, new])
     request = SymRequest(keys)
     display_names = _display_names(old, new)
@@ -83,7 +93,8 @@ def _check(old: PolicyDocument, new: PolicyDocument, deadline: Deadline, stats: 
 
     for allow in new.allow_statements:
         encoded = EncodedStatement(allow, request)
-        for action_slice in _slices(encoded):
+        slices = _known_action_slices(encoded) if known_actions_only else _slices(encoded)
+        for action_slice in slices:
             stats.slices += 1
             relevant_new_denies = [d for d in new_denies if d.may_match(action_slice)]
             relevant_old_allows = [b for b in old_allows if b.may_match(action_slice)]
@@ -107,9 +118,10 @@ def _check(old: PolicyDocument, new: PolicyDocument, deadline: Deadline, stats: 
             ]
             result = _solve_with_hints(assertions, request, variable_keys, deadline, stats)
             if result.status == z3.sat:
-                model = _readable_model(assertions, request, deadline) or result.model
-                counterexample = extract_request(model, request, display_names)
-                return _confirmed(old, new, counterexample, stats)
+                model, no_known_action = _readable_model(assertions, request, action_slice, deadline)
+                counterexample = _with_canonical_action(extract_request(model or result.model, request, display_names))
+                notes = [UNKNOWN_ACTION_NOTE] if no_known_action else []
+                return _confirmed(old, new, counterexample, stats, notes)
             if result.status == z3.unknown:
                 unknown_reasons.append(f"{allow.label}, actions `{_slice_text(action_slice)}`: {result.reason}")
                 if result.reason == "timed out":
@@ -152,6 +164,19 @@ def _solve_with_hints(
     stats.solver_calls += 1
     stats.solver_seconds += result.seconds
     return result
+
+
+def _known_action_slices(statement: EncodedStatement) -> list[ActionSlice]:
+    """One concrete slice per action of the bundled reference that the
+    statement's slices contain."""
+    from verifier.catalog import default_catalog
+
+    catalog = default_catalog()
+    names: dict[str, None] = {}
+    for action_slice in _slices(statement):
+        for name in catalog.actions_matching(_slice_text(action_slice)):
+            names[ascii_lower(name)] = None
+    return [ActionSlice(compile_action(name)) for name in names]
 
 
 def _slices(statement: EncodedStatement) -> list[ActionSlice]:
@@ -255,27 +280,114 @@ def _pattern_includes(outer: glob.Compiled, inner: glob.Compiled) -> bool:
     return glob.includes(outer, inner)
 
 
-def _readable_model(assertions: list[z3.BoolRef], request: SymRequest, deadline: Deadline) -> z3.ModelRef | None:
-    """Solve again with readable strings, so that the counterexample reads
-    well: first with an action made of letters, digits and hyphens and no
-    spaces anywhere, then with any printable ASCII. None when neither works."""
+# Most candidate actions offered to the solver in one regular expression.
+MAX_CANDIDATE_ACTIONS = 2000
+UNKNOWN_ACTION_NOTE = (
+    "no action that AWS defines today fits this difference; the counterexample "
+    "uses a name that only a wildcard matches, which also grants actions AWS adds later"
+)
+
+
+def _readable_model(
+    assertions: list[z3.BoolRef], request: SymRequest, action_slice: ActionSlice, deadline: Deadline
+) -> tuple[z3.ModelRef | None, bool]:
+    """Solve again for a counterexample that reads well.
+
+    Tiers, first success wins: an action that the bundled Service
+    Authorization Reference defines with a resource in one of its ARN
+    formats; such an action with any resource; an action made of letters,
+    digits and hyphens; any printable ASCII. Returns the model (None when
+    no tier succeeds) and True when the solver showed that no defined
+    action fits the query.
+    """
     budget = Deadline(min(READABLE_MODEL_SECONDS, deadline.remaining_ms() / 1000))
-    word = z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))
-    action_shape = z3.Concat(z3.Plus(word), z3.Re(":"), z3.Plus(word))
     strings = [request.resource]
     for key in request.keys.values():
         strings += [e.text for e in key.elements if e.text is not None]
-    tiers = [
-        [z3.InRe(request.action, action_shape)] + [z3.InRe(s, z3.Star(z3.Range("!", "~"))) for s in strings],
-        [z3.InRe(s, z3.Star(z3.Range(" ", "~"))) for s in [request.action, *strings]],
-    ]
+    no_spaces = [z3.InRe(s, z3.Star(z3.Range("!", "~"))) for s in strings]
+    word = z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))
+    action_shape = z3.Concat(z3.Plus(word), z3.Re(":"), z3.Plus(word))
+    known = _known_action_constraints(request, action_slice)
+    no_known_action = not known
+    if known:
+        # The last known-action tier asks only for a defined name: when it
+        # has no model, no defined action fits.
+        any_name = known[-1]
+        result = solve(assertions + any_name, budget, request.variables())
+        no_known_action = result.status == z3.unsat
+    tiers = [option + no_spaces for option in known] if not no_known_action else []
+    tiers.append([z3.InRe(request.action, action_shape)] + no_spaces)
+    tiers.append([z3.InRe(s, z3.Star(z3.Range(" ", "~"))) for s in [request.action, *strings]])
     for extra in tiers:
         result = solve(assertions + extra, budget, request.variables())
         if result.status == z3.sat:
-            return result.model
+            return result.model, no_known_action
         if budget.expired():
             break
-    return None
+    return None, no_known_action
+
+
+def _known_action_constraints(request: SymRequest, action_slice: ActionSlice) -> list[list[z3.BoolRef]]:
+    """Constraints that put a defined action (and a resource of its ARN
+    formats) in the request, strongest first; empty when none applies."""
+    from verifier.catalog import default_catalog
+
+    catalog = default_catalog()
+    names = catalog.actions_matching(_slice_text(action_slice))[:MAX_CANDIDATE_ACTIONS]
+    if not names:
+        return []
+    with_resources: list[z3.BoolRef] = []
+    for name in names[:200]:
+        action = catalog.action(name)
+        formats = [f for r in (action.resource_types if action else ()) for f in r.resource_type.arn_formats]
+        chosen = request.action == literal(ascii_lower(name))
+        if formats:
+            chosen = z3.And(chosen, any_of([z3.InRe(request.resource, _arn_format_regex(f)) for f in formats]))
+        else:
+            # An action without resource types is authorized against `*`.
+            chosen = z3.And(chosen, request.resource == literal("*"))
+        with_resources.append(chosen)
+    any_name = z3.InRe(request.action, z3.Union(*[z3.Re(literal(ascii_lower(n))) for n in names]) if len(names) > 1 else z3.Re(literal(ascii_lower(names[0]))))
+    return [[any_of(with_resources)], [any_name]]
+
+
+_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+
+
+def _arn_format_regex(arn_format: str) -> z3.ReRef:
+    """Regular expression of the ARNs an ARN format of the reference
+    describes, with readable values: partition `aws`, a 12-digit account and
+    names made of letters, digits and `._/-`."""
+    parts: list[z3.ReRef] = []
+    position = 0
+    name_char = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re("."), z3.Re("_"), z3.Re("/"), z3.Re("-"))
+    for match in _PLACEHOLDER.finditer(arn_format):
+        if match.start() > position:
+            parts.append(z3.Re(literal(arn_format[position : match.start()])))
+        placeholder = match.group(1)
+        if placeholder == "Partition":
+            parts.append(z3.Re("aws"))
+        elif placeholder == "Account":
+            parts.append(z3.Loop(z3.Range("0", "9"), 12, 12))
+        elif placeholder == "Region":
+            letters = z3.Plus(z3.Range("a", "z"))
+            parts.append(z3.Concat(letters, z3.Re("-"), letters, z3.Re("-"), z3.Range("1", "9")))
+        else:
+            parts.append(z3.Plus(name_char))
+        position = match.end()
+    if position < len(arn_format):
+        parts.append(z3.Re(literal(arn_format[position:])))
+    return parts[0] if len(parts) == 1 else z3.Concat(*parts)
+
+
+def _with_canonical_action(request: Request) -> Request:
+    """Spell the action as the reference does (`s3:GetObject`), when known."""
+    from verifier.catalog import default_catalog
+
+    action = default_catalog().action(request.action)
+    if action is None:
+        return request
+    return Request(action=action.name, resource=request.resource, principal=request.principal, context=request.context)
 
 
 def _display_names(*policies: PolicyDocument) -> dict[str, str]:
@@ -334,7 +446,9 @@ def _render(value, key_type: KeyType, element) -> str:
     return str(ipaddress.IPv4Address(address))
 
 
-def _confirmed(old: PolicyDocument, new: PolicyDocument, counterexample: Request, stats: CheckStats) -> CheckResult:
+def _confirmed(
+    old: PolicyDocument, new: PolicyDocument, counterexample: Request, stats: CheckStats, notes: list[str]
+) -> CheckResult:
     """Replay a counterexample through the concrete evaluator before output."""
     new_decision = evaluate(new, counterexample)
     old_decision = evaluate(old, counterexample)
@@ -348,5 +462,6 @@ def _confirmed(old: PolicyDocument, new: PolicyDocument, counterexample: Request
         counterexample=counterexample,
         new_statements=new_decision.allow_statements,
         old_statements=old_decision.deny_statements,
+        notes=notes,
         stats=stats,
     )

@@ -56,7 +56,15 @@ def cli(verbose: bool) -> None:
 @click.argument("new", type=click.Path(dir_okay=False))
 @FORMAT_OPTION
 @TIMEOUT_OPTION
-def check(old: str, new: str, output_format: str, timeout: float) -> None:
+@click.option(
+    "--known-actions-only",
+    is_flag=True,
+    help=(
+        "Consider only actions that the bundled AWS Service Authorization Reference defines. "
+        "Not sound for wildcards: a proof then says nothing about actions AWS adds later."
+    ),
+)
+def check(old: str, new: str, output_format: str, timeout: float, known_actions_only: bool) -> None:
     """Prove that NEW grants no access that OLD does not.
 
     Exit 0 when proved; exit 1 with a request that NEW allows and OLD does
@@ -67,7 +75,9 @@ def check(old: str, new: str, output_format: str, timeout: float) -> None:
     from verifier.solver import Verdict
 
     old_policy, new_policy = _load_all(old, new)
-    result = _guarded(lambda: check_no_new_access(old_policy, new_policy, timeout=timeout))
+    result = _guarded(
+        lambda: check_no_new_access(old_policy, new_policy, timeout=timeout, known_actions_only=known_actions_only)
+    )
     if output_format == "json":
         click.echo(json.dumps(check_json(result), indent=2))
     else:

@@ -38,6 +38,7 @@ def check_json(result: CheckResult) -> dict[str, Any]:
         "counterexample": request_json(result.counterexample),
         "new_statements": [statement_json(s) for s in result.new_statements],
         "old_statements": [statement_json(s) for s in result.old_statements],
+        "notes": list(result.notes),
     }
 
 
@@ -48,6 +49,7 @@ def check_text(result: CheckResult, old_name: str, new_name: str) -> str:
         return f"UNKNOWN: {result.reason}"
     lines = [f"REFUTED: {new_name} allows a request that {old_name} does not allow."]
     lines += request_lines(result.counterexample)
+    lines += [f"  note: {note}" for note in result.notes]
     lines.append("  allowed in the new version by: " + ", ".join(s.label for s in result.new_statements))
     if result.old_statements:
         lines.append("  denied in the old version by: " + ", ".join(s.label for s in result.old_statements))
