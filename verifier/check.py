@@ -77,53 +77,76 @@ def check_no_new_access(
         return CheckResult(Verdict.UNKNOWN, reason=f"unsupported: {error}", stats=stats)
 
 
+class NoNewAccessProblem:
+    """The encoded pair of policies, ready to answer slice queries: is there
+    a request in a slice of a new Allow statement that `new` allows and
+    `old` does not?"""
+
+    def __init__(self, old: PolicyDocument, new: PolicyDocument) -> None:
+        self.old, self.new = old, new
+        self.request = SymRequest(analyze_keys([old, new]))
+        self.display_names = _display_names(old, new)
+        self.new_allows = [EncodedStatement(s, self.request) for s in new.allow_statements]
+        self.old_allows = [EncodedStatement(s, self.request) for s in old.allow_statements]
+        self.old_denies = [EncodedStatement(s, self.request) for s in old.deny_statements]
+        self.new_denies = [EncodedStatement(s, self.request) for s in new.deny_statements]
+        new_deny_shapes = {_shape(s) for s in new.deny_statements}
+        self.changed_old_denies = {id(d) for d in self.old_denies if _shape(d.statement) not in new_deny_shapes}
+        self.variable_keys = sorted(
+            {v.key for policy in (old, new) for s in policy.statements for v in statement_variables(s)}
+        )
+
+    def query(
+        self, allow: EncodedStatement, action_slice: ActionSlice, deadline: Deadline, stats: CheckStats
+    ) -> tuple[SolveResult | None, list[z3.BoolRef]]:
+        """Solve one slice; the result is None when the slice is covered
+        without the solver. Also returns the assertions, for a second solve."""
+        stats.slices += 1
+        relevant_new_denies = [d for d in self.new_denies if d.may_match(action_slice)]
+        relevant_old_allows = [b for b in self.old_allows if b.may_match(action_slice)]
+        relevant_old_denies = [d for d in self.old_denies if d.may_match(action_slice)]
+        if _covered(allow, action_slice, relevant_old_allows, relevant_old_denies, self.changed_old_denies):
+            stats.covered_syntactically += 1
+            return None, []
+        assertions = [
+            _in_slice(self.request, action_slice),
+            allow.formula(action_slice),
+            *[z3.Not(d.formula(action_slice)) for d in relevant_new_denies],
+            any_of(
+                [
+                    all_of([z3.Not(b.formula(action_slice)) for b in relevant_old_allows]),
+                    *[d.formula(action_slice) for d in relevant_old_denies],
+                ]
+            ),
+            *self.request.domain(),
+        ]
+        result = _solve_with_hints(assertions, self.request, self.variable_keys, deadline, stats)
+        return result, assertions
+
+
 def _check(
     old: PolicyDocument, new: PolicyDocument, deadline: Deadline, stats: CheckStats, known_actions_only: bool
 ) -> CheckResult:
-    keys = analyze_keys([old, new])
-    request = SymRequest(keys)
-    display_names = _display_names(old, new)
-    old_allows = [EncodedStatement(s, request) for s in old.allow_statements]
-    old_denies = [EncodedStatement(s, request) for s in old.deny_statements]
-    new_denies = [EncodedStatement(s, request) for s in new.deny_statements]
-    new_deny_shapes = {_shape(s) for s in new.deny_statements}
-    changed_old_denies = {id(d) for d in old_denies if _shape(d.statement) not in new_deny_shapes}
-    variable_keys = sorted({v.key for policy in (old, new) for s in policy.statements for v in statement_variables(s)})
+    problem = NoNewAccessProblem(old, new)
+    request = problem.request
     unknown_reasons: list[str] = []
 
-    for allow in new.allow_statements:
-        encoded = EncodedStatement(allow, request)
+    for encoded in problem.new_allows:
         slices = _known_action_slices(encoded) if known_actions_only else _slices(encoded)
         for action_slice in slices:
-            stats.slices += 1
-            relevant_new_denies = [d for d in new_denies if d.may_match(action_slice)]
-            relevant_old_allows = [b for b in old_allows if b.may_match(action_slice)]
-            relevant_old_denies = [d for d in old_denies if d.may_match(action_slice)]
-            if _covered(encoded, action_slice, relevant_old_allows, relevant_old_denies, changed_old_denies):
-                stats.covered_syntactically += 1
-                continue
             if deadline.expired():
                 return CheckResult(Verdict.UNKNOWN, reason="timed out", stats=stats)
-            assertions = [
-                _in_slice(request, action_slice),
-                encoded.formula(action_slice),
-                *[z3.Not(d.formula(action_slice)) for d in relevant_new_denies],
-                any_of(
-                    [
-                        all_of([z3.Not(b.formula(action_slice)) for b in relevant_old_allows]),
-                        *[d.formula(action_slice) for d in relevant_old_denies],
-                    ]
-                ),
-                *request.domain(),
-            ]
-            result = _solve_with_hints(assertions, request, variable_keys, deadline, stats)
+            result, assertions = problem.query(encoded, action_slice, deadline, stats)
+            if result is None:
+                continue
             if result.status == z3.sat:
                 model, no_known_action = _readable_model(assertions, request, action_slice, deadline)
-                counterexample = _with_canonical_action(extract_request(model or result.model, request, display_names))
+                counterexample = extract_request(model or result.model, request, problem.display_names)
                 notes = [UNKNOWN_ACTION_NOTE] if no_known_action else []
-                return _confirmed(old, new, counterexample, stats, notes)
+                return _confirmed(old, new, _with_canonical_action(counterexample), stats, notes)
             if result.status == z3.unknown:
-                unknown_reasons.append(f"{allow.label}, actions `{_slice_text(action_slice)}`: {result.reason}")
+                label = encoded.statement.label
+                unknown_reasons.append(f"{label}, actions `{_slice_text(action_slice)}`: {result.reason}")
                 if result.reason == "timed out":
                     break
     if unknown_reasons:
