@@ -168,6 +168,7 @@ def test_check_proved_json(write_policy):
         "new_statements": [],
         "old_statements": [],
         "notes": [],
+        "new_access": [],
     }
 
 
@@ -188,7 +189,7 @@ def test_check_refuted_json_contract(write_policy):
 
     assert result.exit_code == 1
     payload = json.loads(result.stdout)
-    assert list(payload) == ["verdict", "reason", "counterexample", "new_statements", "old_statements", "notes"]
+    assert list(payload) == ["verdict", "reason", "counterexample", "new_statements", "old_statements", "notes", "new_access"]
     assert payload["verdict"] == "refuted"
     assert payload["reason"] is None
     assert list(payload["counterexample"]) == ["principal", "action", "resource", "context"]

@@ -72,16 +72,29 @@ def check(old: str, new: str, output_format: str, timeout: float, known_actions_
     """
     from verifier.check import check_no_new_access
     from verifier.report import check_json, check_text
-    from verifier.solver import Verdict
+    from verifier.solver import Deadline, Verdict
 
     old_policy, new_policy = _load_all(old, new)
+    from verifier.new_access import list_new_access, listing_text
+
+    deadline = Deadline(timeout)
     result = _guarded(
         lambda: check_no_new_access(old_policy, new_policy, timeout=timeout, known_actions_only=known_actions_only)
     )
+    listing = None
+    if result.verdict is Verdict.REFUTED:
+        remaining = max(0.1, deadline.remaining_ms() / 1000)
+        listing = _guarded(lambda: list_new_access(old_policy, new_policy, timeout=remaining))
     if output_format == "json":
-        click.echo(json.dumps(check_json(result), indent=2))
+        payload = check_json(result)
+        payload["new_access"] = [entry.to_json() for entry in listing.entries] if listing else []
+        if listing and (listing.undecided or not listing.complete):
+            payload["notes"].append(_incomplete_listing_note(listing))
+        click.echo(json.dumps(payload, indent=2))
     else:
         click.echo(check_text(result, old_name=old, new_name=new))
+        if listing is not None:
+            click.echo("\n".join(listing_text(listing)))
     sys.exit({Verdict.PROVED: 0, Verdict.REFUTED: 1, Verdict.UNKNOWN: EXIT_UNKNOWN}[result.verdict])
 
 
@@ -130,6 +143,15 @@ def compare(first: str, second: str, output_format: str, timeout: float) -> None
                 click.echo(label)
                 click.echo("\n".join(request_lines(result.counterexample)))
     sys.exit(EXIT_UNKNOWN if unknown else 0)
+
+
+def _incomplete_listing_note(listing) -> str:
+    parts = []
+    if listing.undecided:
+        parts.append(f"new access of {len(listing.undecided)} actions is undecided: {', '.join(listing.undecided)}")
+    if not listing.complete:
+        parts.append("the new-access listing stopped at the time limit")
+    return "; ".join(parts)
 
 
 def _relation_sentence(relation: str, first: str, second: str, reason: str | None) -> str:

@@ -10,6 +10,7 @@ The module never imports z3.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -165,7 +166,7 @@ def arn_matches(pattern: tuple[Token, ...], value: str, context: Context) -> boo
     A policy variable that cannot be resolved makes the pattern match nothing.
     """
     regex = _arn_regex(pattern, context)
-    return regex is not None and re.fullmatch(regex, value, re.DOTALL) is not None
+    return regex is not None and _full_match(regex, value)
 
 
 def arn_condition_matches(pattern: tuple[Token, ...], value: str, context: Context) -> bool:
@@ -198,7 +199,7 @@ def arn_condition_matches(pattern: tuple[Token, ...], value: str, context: Conte
             parts.append("." if colons >= 5 else "[^:]")
         else:
             parts.append(".*" if colons >= 5 else "[^:]*")
-    return re.fullmatch("".join(parts), value, re.DOTALL) is not None
+    return _full_match("".join(parts), value)
 
 
 def _arn_regex(pattern: Pattern, context: Context) -> str | None:
@@ -226,6 +227,17 @@ def _arn_regex(pattern: Pattern, context: Context) -> str | None:
 # --- Principal --------------------------------------------------------------
 
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
+@lru_cache(maxsize=65536)
+def _compiled(regex: str) -> re.Pattern[str]:
+    # The `re` module keeps only 512 compiled patterns, fewer than a large
+    # managed policy has, so the evaluator keeps its own cache.
+    return re.compile(regex, re.DOTALL)
+
+
+def _full_match(regex: str, value: str) -> bool:
+    return _compiled(regex).fullmatch(value) is not None
 
 
 def _principal_element_matches(statement: Statement, principal: str | None) -> bool:
@@ -510,4 +522,4 @@ def _glob_matches(pattern: Pattern, value: str, context: Context) -> bool:
             parts.append(re.escape(substituted))
         else:
             parts.append(re.escape(token))
-    return re.fullmatch("".join(parts), value, re.DOTALL) is not None
+    return _full_match("".join(parts), value)
