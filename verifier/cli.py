@@ -167,6 +167,32 @@ def _relation_sentence(relation: str, first: str, second: str, reason: str | Non
 
 
 @cli.command()
+@click.argument("policies", metavar="POLICY...", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--strict", is_flag=True, help="Exit with 1 when there are warnings.")
+@FORMAT_OPTION
+def validate(policies: tuple[str, ...], strict: bool, output_format: str) -> None:
+    """Check policies for invalid syntax (exit 2) and, against the AWS
+    service reference, for likely mistakes: unknown actions and condition
+    keys, wildcards that match no action, operators that do not fit a key's
+    type, and actions that cannot take the statement's resources.
+
+    Warnings exit 0 unless --strict is given, which makes them exit 1.
+    """
+    from verifier.validate import validate_policy_semantics
+
+    documents = _load_all(*policies)
+    findings = [(document.source, issue) for document in documents for issue in _guarded(lambda d=document: validate_policy_semantics(d))]
+    if output_format == "json":
+        payload = [{"file": source, "path": issue.path, "message": issue.message} for source, issue in findings]
+        click.echo(json.dumps({"warnings": payload}, indent=2))
+    else:
+        for source, issue in findings:
+            click.echo(issue.format(source))
+        click.echo(f"{len(documents)} file(s) checked, {len(findings)} warning(s)")
+    sys.exit(1 if strict and findings else 0)
+
+
+@cli.command()
 @click.argument("policy", type=click.Path(dir_okay=False))
 @click.option("--action", required=True, help="Action of the request, such as `s3:GetObject`.")
 @click.option("--resource", required=True, help="Resource ARN of the request.")
