@@ -106,3 +106,24 @@ def test_empty_variable_value_counts_as_absent():
     assert not evaluate(old, request).allowed
     empty = type(request)(action="s3:GetObject", resource="arn:aws:s3:::b/home//x", context={"aws:username": ""})
     assert not evaluate(old, empty).allowed
+
+
+def test_documented_multivalued_service_key_is_a_set():
+    # events:detail-type is ArrayOfString in the service reference, so a
+    # request may carry two values, which an unqualified StringEquals rejects.
+    old = policy(allow(Action="events:PutRule", Resource="*", Condition={"StringEquals": {"events:detail-type": "a"}}))
+    new = policy(allow(Action="events:PutRule", Resource="*", Condition={"ForAnyValue:StringEquals": {"events:detail-type": "a"}}))
+    result = check_no_new_access(old, new, timeout=30)
+    assert result.verdict is Verdict.REFUTED
+    assert len(result.counterexample.context["events:detail-type"]) >= 2
+
+
+def test_documented_numeric_service_key_always_parses():
+    # s3:max-keys is Numeric in the service reference: every value parses,
+    # so NumericLessThan 10 or NumericGreaterThanEquals 10 covers all present values.
+    old = policy(
+        allow(Action="s3:ListBucket", Resource="*", Condition={"NumericLessThan": {"s3:max-keys": "10"}}),
+        allow(Action="s3:ListBucket", Resource="*", Condition={"NumericGreaterThanEquals": {"s3:max-keys": "10"}}),
+    )
+    new = policy(allow(Action="s3:ListBucket", Resource="*", Condition={"Null": {"s3:max-keys": "false"}}))
+    assert check_no_new_access(old, new, timeout=30).verdict is Verdict.PROVED

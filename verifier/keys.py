@@ -104,13 +104,15 @@ def analyze_keys(policies: Iterable[PolicyDocument]) -> dict[str, KeyInfo]:
     result: dict[str, KeyInfo] = {}
     for key, types in families.items():
         key_type = _choose_type(key, types)
-        multivalued = key in DOCUMENTED_MULTIVALUED or key in set_conditions
+        service_type = _service_key_type(key)
+        documented_multivalued = key in DOCUMENTED_MULTIVALUED or (service_type or "").startswith("ArrayOf")
+        multivalued = documented_multivalued or key in set_conditions
         bound = 1
         if multivalued:
             # One element per set-qualified condition, plus one so that an
             # unqualified operator can see a set of two values.
             bound = max(1, set_conditions.get(key, 0)) + (1 if key in plain_conditions else 0)
-        documented = DOCUMENTED_TYPES.get(key)
+        documented = DOCUMENTED_TYPES.get(key) or _SERVICE_TYPES.get((service_type or "").removeprefix("ArrayOf"))
         result[key] = KeyInfo(
             name=key,
             type=key_type,
@@ -119,6 +121,25 @@ def analyze_keys(policies: Iterable[PolicyDocument]) -> dict[str, KeyInfo]:
             well_typed=documented is key_type,
         )
     return result
+
+
+# Types of the Service Authorization Reference that fix how a value parses.
+_SERVICE_TYPES = {
+    "Numeric": KeyType.NUMERIC,
+    "Date": KeyType.DATE,
+    "Bool": KeyType.BOOL,
+    "IPAddress": KeyType.IP,
+}
+
+
+def _service_key_type(key: str) -> str | None:
+    """The documented type of a service-specific key, from the bundled
+    reference; None for global `aws:` keys and unknown keys."""
+    if key.startswith("aws:"):
+        return None
+    from verifier.catalog import default_catalog
+
+    return default_catalog().condition_key_type(key)
 
 
 def _choose_type(key: str, types: set[KeyType]) -> KeyType:
