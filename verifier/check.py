@@ -96,19 +96,15 @@ class NoNewAccessProblem:
             {v.key for policy in (old, new) for s in policy.statements for v in statement_variables(s)}
         )
 
-    def query(
-        self, allow: EncodedStatement, action_slice: ActionSlice, deadline: Deadline, stats: CheckStats
-    ) -> tuple[SolveResult | None, list[z3.BoolRef]]:
-        """Solve one slice; the result is None when the slice is covered
-        without the solver. Also returns the assertions, for a second solve."""
-        stats.slices += 1
+    def assertions(self, allow: EncodedStatement, action_slice: ActionSlice) -> list[z3.BoolRef] | None:
+        """The slice query as z3 assertions; None when an old statement
+        covers the slice without the solver."""
         relevant_new_denies = [d for d in self.new_denies if d.may_match(action_slice)]
         relevant_old_allows = [b for b in self.old_allows if b.may_match(action_slice)]
         relevant_old_denies = [d for d in self.old_denies if d.may_match(action_slice)]
         if _covered(allow, action_slice, relevant_old_allows, relevant_old_denies, self.changed_old_denies):
-            stats.covered_syntactically += 1
-            return None, []
-        assertions = [
+            return None
+        return [
             _in_slice(self.request, action_slice),
             allow.formula(action_slice),
             *[z3.Not(d.formula(action_slice)) for d in relevant_new_denies],
@@ -120,6 +116,17 @@ class NoNewAccessProblem:
             ),
             *self.request.domain(),
         ]
+
+    def query(
+        self, allow: EncodedStatement, action_slice: ActionSlice, deadline: Deadline, stats: CheckStats
+    ) -> tuple[SolveResult | None, list[z3.BoolRef]]:
+        """Solve one slice; the result is None when the slice is covered
+        without the solver. Also returns the assertions, for a second solve."""
+        stats.slices += 1
+        assertions = self.assertions(allow, action_slice)
+        if assertions is None:
+            stats.covered_syntactically += 1
+            return None, []
         result = _solve_with_hints(assertions, self.request, self.variable_keys, deadline, stats)
         return result, assertions
 

@@ -1,0 +1,73 @@
+"""z3 and cvc5 agree on the queries behind `check`.
+
+Each slice query of a policy pair is exported as SMT-LIB2 text and solved by
+cvc5, and solved by z3 on its own; every pair of definite answers must agree.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+import z3
+
+from verifier.check import NoNewAccessProblem, _slices
+from verifier.policy.parse import load_policy_file, parse_policy_text
+from verifier.solver import _cvc5_check, _z3_check
+
+DATA = Path(__file__).parent / "data" / "managed"
+BUDGET_MS = 10_000
+
+HAND_PAIRS = {
+    "condition-widened": (
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*", "Condition": {"StringLike": {"s3:prefix": "home/*"}}},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*", "Condition": {"StringLike": {"s3:prefix": "*"}}},
+    ),
+    "arn-segments": (
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/app-*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/*"},
+    ),
+    "variables": (
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/${aws:username}/*"},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:username}*"},
+    ),
+    "ip-and-dates": (
+        {"Effect": "Allow", "Action": "ec2:*", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}, "DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}},
+        {"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.1.0.0/16"}, "DateLessThan": {"aws:CurrentTime": "1893456000"}}},
+    ),
+    "sets": (
+        {"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["a", "b"]}}},
+        {"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*", "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": "a"}}},
+    ),
+}
+
+
+def corpus_pairs() -> list[tuple[str, object, object]]:
+    pairs = []
+    for line in (DATA / "pairs.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        old, new = (load_policy_file(DATA / row[side]) for side in ("old", "new"))
+        pairs.append((f"{row['policy']}-{Path(row['old']).stem}-{Path(row['new']).stem}", old, new))
+    for name, (old_statement, new_statement) in HAND_PAIRS.items():
+        old = parse_policy_text(json.dumps({"Version": "2012-10-17", "Statement": [old_statement]}))
+        new = parse_policy_text(json.dumps({"Version": "2012-10-17", "Statement": [new_statement]}))
+        pairs.append((name, old, new))
+        pairs.append((f"{name}-reversed", new, old))
+    return pairs
+
+
+PAIRS = corpus_pairs()
+
+
+@pytest.mark.parametrize(("old", "new"), [(old, new) for _, old, new in PAIRS], ids=[name for name, _, _ in PAIRS])
+def test_solvers_agree_on_slice_queries(old, new):
+    problem = NoNewAccessProblem(old, new)
+    for allow in problem.new_allows:
+        for action_slice in _slices(allow):
+            assertions = problem.assertions(allow, action_slice)
+            if assertions is None:
+                continue
+            by_z3 = _z3_check(assertions, BUDGET_MS).status
+            by_cvc5 = _cvc5_check(assertions, BUDGET_MS, problem.request.variables()).status
+            if z3.unknown in (by_z3, by_cvc5):
+                continue
+            assert by_z3 == by_cvc5, f"{allow.statement.path}: z3 {by_z3}, cvc5 {by_cvc5}"
