@@ -26,7 +26,7 @@ import z3
 from verifier.encode.logic import all_of, any_of, literal
 from verifier.encode import glob
 from verifier.encode.request import SymRequest
-from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower, compile_action
+from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower, compile_action, service_of
 from verifier.encode.strings import to_regex
 from verifier.errors import InternalError, UnsupportedFeatureError
 from verifier.evaluate import Request, evaluate
@@ -77,6 +77,51 @@ def check_no_new_access(
         return CheckResult(Verdict.UNKNOWN, reason=f"unsupported: {error}", stats=stats)
 
 
+class _StatementIndex:
+    """Statements indexed by the actions they name, so that finding the
+    statements relevant to a slice does not scan policies of thousands of
+    statements."""
+
+    def __init__(self, statements: list[EncodedStatement]) -> None:
+        self.statements = statements
+        self.by_literal: dict[str, list[int]] = {}
+        self.by_service: dict[str | None, list[int]] = {}
+        self.wildcard_by_service: dict[str | None, list[int]] = {}
+        self.negated: list[int] = []
+        for position, statement in enumerate(statements):
+            if statement.negated_action:
+                self.negated.append(position)
+                continue
+            for pattern in statement.action_patterns:
+                service = service_of(pattern)
+                self.by_service.setdefault(service, []).append(position)
+                if glob.is_literal(pattern):
+                    self.by_literal.setdefault(glob.literal_text(pattern), []).append(position)
+                else:
+                    self.wildcard_by_service.setdefault(service, []).append(position)
+            if statement.unclear_actions:
+                self.by_service.setdefault(None, []).append(position)
+                self.wildcard_by_service.setdefault(None, []).append(position)
+
+    def relevant(self, action_slice: ActionSlice) -> list[EncodedStatement]:
+        """Statements that may match an action of the slice, in policy order."""
+        concrete = action_slice.concrete
+        service = service_of(action_slice.pattern)
+        if concrete is not None and service is not None:
+            positions = [
+                *self.by_literal.get(concrete, ()),
+                *self.wildcard_by_service.get(service, ()),
+                *self.wildcard_by_service.get(None, ()),
+                *self.negated,
+            ]
+        elif service is not None:
+            positions = [*self.by_service.get(service, ()), *self.by_service.get(None, ()), *self.negated]
+        else:
+            positions = list(range(len(self.statements)))
+        unique = sorted(set(positions))
+        return [self.statements[p] for p in unique if self.statements[p].may_match(action_slice)]
+
+
 class NoNewAccessProblem:
     """The encoded pair of policies, ready to answer slice queries: is there
     a request in a slice of a new Allow statement that `new` allows and
@@ -95,13 +140,16 @@ class NoNewAccessProblem:
         self.variable_keys = sorted(
             {v.key for policy in (old, new) for s in policy.statements for v in statement_variables(s)}
         )
+        self._old_allow_index = _StatementIndex(self.old_allows)
+        self._old_deny_index = _StatementIndex(self.old_denies)
+        self._new_deny_index = _StatementIndex(self.new_denies)
 
     def assertions(self, allow: EncodedStatement, action_slice: ActionSlice) -> list[z3.BoolRef] | None:
         """The slice query as z3 assertions; None when an old statement
         covers the slice without the solver."""
-        relevant_new_denies = [d for d in self.new_denies if d.may_match(action_slice)]
-        relevant_old_allows = [b for b in self.old_allows if b.may_match(action_slice)]
-        relevant_old_denies = [d for d in self.old_denies if d.may_match(action_slice)]
+        relevant_new_denies = self._new_deny_index.relevant(action_slice)
+        relevant_old_allows = self._old_allow_index.relevant(action_slice)
+        relevant_old_denies = self._old_deny_index.relevant(action_slice)
         if _covered(allow, action_slice, relevant_old_allows, relevant_old_denies, self.changed_old_denies):
             return None
         return [

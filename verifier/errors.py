@@ -32,7 +32,10 @@ class Issue:
 
     def format(self, source: str) -> str:
         location = f"{source}: {self.path}" if self.path else source
-        return f"{location}: {self.message}"
+        line = f"{location}: {self.message}"
+        # Keys and values from the file may hold control characters; escape
+        # them so that every issue stays on one line.
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 class PolicyError(VerifierError):

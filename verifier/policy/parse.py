@@ -529,7 +529,8 @@ def _kind(value: Any) -> str:
 
 
 def _clip(value: Any, limit: int = 80) -> str:
-    text = str(value)
+    # Control characters are escaped so that each message stays on one line.
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -1,0 +1,91 @@
+"""Malformed input never makes the CLI print a traceback.
+
+Every run must end with exit 0 to 3 and, for exit 2, one-line messages that
+name the file.
+"""
+
+import json
+import string
+
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from verifier.cli import cli
+
+JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20))
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+KEYS = ["Version", "Statement", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition",
+        "Principal", "NotPrincipal", "Sid", "StringLike", "ForAnyValue:StringEquals", "aws:SourceIp", "Bool"]
+VALUES = ["2012-10-17", "Allow", "Deny", "*", "s3:GetObject", "s3:*", "arn:aws:s3:::b/*", "true", "10.0.0.0/8", "${aws:username}"]
+
+
+def policy_like() -> st.SearchStrategy:
+    """Documents close to valid policies, with wrong types and names mixed in."""
+    leaf = st.sampled_from(VALUES) | JSON_SCALARS
+    node = st.recursive(
+        leaf,
+        lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=6), children, max_size=4),
+        max_leaves=25,
+    )
+    statement = st.dictionaries(st.sampled_from(KEYS), node, max_size=6)
+    return st.fixed_dictionaries({"Version": st.sampled_from(["2012-10-17", "2008-10-17", "x"]), "Statement": st.lists(statement, max_size=3) | statement})
+
+
+def assert_clean(result) -> None:
+    assert result.exit_code in (0, 1, 2, 3), result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.one_of(policy_like(), JSON_VALUES))
+def test_check_never_crashes_on_json(tmp_path_factory, data):
+    folder = tmp_path_factory.mktemp("fuzz")
+    old = folder / "old.json"
+    new = folder / "new.json"
+    old.write_text(json.dumps({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}))
+    new.write_text(json.dumps(data))
+
+    result = CliRunner().invoke(cli, ["check", "--timeout", "5", str(old), str(new)])
+
+    assert_clean(result)
+    if result.exit_code == 2:
+        assert all(line.startswith(str(new)) for line in result.output.splitlines() if line)
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.binary(max_size=200) | st.text(alphabet=string.printable + "{}[]:\"'", max_size=200).map(str.encode))
+def test_validate_never_crashes_on_bytes(tmp_path_factory, raw):
+    path = tmp_path_factory.mktemp("fuzz") / "p.yaml"
+    path.write_bytes(raw)
+
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+
+    assert_clean(result)
+
+
+def test_deep_nesting_is_invalid_input(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 5000 + "]" * 5000)
+
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_many_statements_policy(tmp_path):
+    statements = [{"Effect": "Allow", "Action": f"s3:Get{i}", "Resource": f"arn:aws:s3:::b{i}/*"} for i in range(3000)]
+    old = tmp_path / "old.json"
+    new = tmp_path / "new.json"
+    old.write_text(json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    new.write_text(json.dumps({"Version": "2012-10-17", "Statement": statements[::-1]}))
+
+    result = CliRunner().invoke(cli, ["check", str(old), str(new)])
+
+    assert result.exit_code == 0
