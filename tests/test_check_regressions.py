@@ -127,3 +127,34 @@ def test_documented_numeric_service_key_always_parses():
     )
     new = policy(allow(Action="s3:ListBucket", Resource="*", Condition={"Null": {"s3:max-keys": "false"}}))
     assert check_no_new_access(old, new, timeout=30).verdict is Verdict.PROVED
+
+
+def test_trust_policy_new_account_refuted_with_principal():
+    role = "arn:aws:iam::111122223333:role/deploy"
+    old = policy({"Effect": "Allow", "Principal": {"AWS": role}, "Action": "sts:AssumeRole"})
+    new = policy({"Effect": "Allow", "Principal": {"AWS": [role, "444455556666"]}, "Action": "sts:AssumeRole"})
+    result = check_no_new_access(old, new, timeout=30)
+    assert result.verdict is Verdict.REFUTED
+    assert ":444455556666:" in result.counterexample.principal
+    assert evaluate(new, result.counterexample).allowed
+    assert not evaluate(old, result.counterexample).allowed
+    assert check_no_new_access(new, old, timeout=30).verdict is Verdict.PROVED
+
+
+def test_role_principal_covers_sessions_not_in_not_principal():
+    role = "arn:aws:iam::111122223333:role/deploy"
+    old = policy({"Effect": "Allow", "Principal": {"AWS": role}, "Action": "s3:GetObject", "Resource": "*"})
+    new = policy({"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/x"}, "Action": "s3:GetObject", "Resource": "*"})
+    assert_refuted_and_replays(old, new)
+    session_grant = policy(
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:sts::111122223333:assumed-role/deploy/s1"}, "Action": "s3:GetObject", "Resource": "*"}
+    )
+    assert check_no_new_access(old, session_grant, timeout=30).verdict is Verdict.PROVED
+
+
+def test_service_and_federated_principals_differ():
+    old = policy({"Effect": "Allow", "Principal": {"Service": "cognito-identity.amazonaws.com"}, "Action": "sts:AssumeRoleWithWebIdentity"})
+    new = policy({"Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"}, "Action": "sts:AssumeRoleWithWebIdentity"})
+    result = check_no_new_access(old, new, timeout=30)
+    assert result.verdict is Verdict.REFUTED
+    assert result.counterexample.principal == "federated:cognito-identity.amazonaws.com"

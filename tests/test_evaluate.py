@@ -561,28 +561,39 @@ def test_resource_element(elements, resource, context, version, expected):
 ROLE = "arn:aws:iam::123456789012:role/r"
 ACCOUNT_ROOT = "arn:aws:iam::123456789012:root"
 
+SESSION = "arn:aws:sts::123456789012:assumed-role/deploy/alice"
+IAM_USER = "arn:aws:iam::123456789012:user/ops/bob"
 PRINCIPAL_ROWS = [
     ("no-element-any", {}, "arn:aws:iam::1:user/a", True),
     ("no-element-none", {}, None, True),
     ("star-any", {"Principal": "*"}, ROLE, True),
     ("star-none", {"Principal": "*"}, None, True),
+    ("star-anonymous", {"Principal": "*"}, "anonymous", True),
     ("aws-star-none", {"Principal": {"AWS": "*"}}, None, True),
+    ("aws-star-in-list", {"Principal": {"AWS": ["arn:aws:iam::1:root", "*"]}}, IAM_USER, True),
     ("account-id-vs-root-arn", {"Principal": {"AWS": "123456789012"}}, ACCOUNT_ROOT, True),
-    ("account-id-vs-account-id", {"Principal": {"AWS": "123456789012"}}, "123456789012", True),
-    ("root-arn-vs-account-id", {"Principal": {"AWS": ACCOUNT_ROOT}}, "123456789012", True),
-    ("account-not-role", {"Principal": {"AWS": "123456789012"}}, ROLE, False),
+    ("account-id-covers-user", {"Principal": {"AWS": "123456789012"}}, IAM_USER, True),
+    ("account-id-covers-role", {"Principal": {"AWS": "123456789012"}}, ROLE, True),
+    ("root-arn-covers-session", {"Principal": {"AWS": ACCOUNT_ROOT}}, SESSION, True),
+    ("account-other-account", {"Principal": {"AWS": "111122223333"}}, IAM_USER, False),
+    ("account-not-anonymous", {"Principal": {"AWS": "123456789012"}}, "anonymous", False),
     ("role-exact", {"Principal": {"AWS": ROLE}}, ROLE, True),
     ("role-other", {"Principal": {"AWS": ROLE}}, ROLE + "2", False),
+    ("role-covers-session", {"Principal": {"AWS": "arn:aws:iam::123456789012:role/ci/deploy"}}, SESSION, True),
+    ("role-other-session", {"Principal": {"AWS": ROLE}}, SESSION, False),
+    ("not-principal-role-not-session", {"NotPrincipal": {"AWS": "arn:aws:iam::123456789012:role/deploy"}}, SESSION, True),
     ("role-none", {"Principal": {"AWS": ROLE}}, None, False),
     ("aws-list-second", {"Principal": {"AWS": ["arn:aws:iam::1:root", ROLE]}}, ROLE, True),
     ("service", {"Principal": {"Service": "lambda.amazonaws.com"}}, "lambda.amazonaws.com", True),
     ("service-other", {"Principal": {"Service": "lambda.amazonaws.com"}}, "ec2.amazonaws.com", False),
-    ("federated", {"Principal": {"Federated": "cognito-identity.amazonaws.com"}}, "cognito-identity.amazonaws.com", True),
-    ("canonical-user", {"Principal": {"CanonicalUser": "79a59df900b949e5"}}, "79a59df900b949e5", True),
+    ("federated", {"Principal": {"Federated": "cognito-identity.amazonaws.com"}}, "federated:cognito-identity.amazonaws.com", True),
+    ("federated-not-service", {"Principal": {"Federated": "cognito-identity.amazonaws.com"}}, "cognito-identity.amazonaws.com", False),
+    ("canonical-user", {"Principal": {"CanonicalUser": "79a59df900b949e5"}}, "canonical-user:79a59df900b949e5", True),
     ("not-principal-listed", {"NotPrincipal": {"AWS": ROLE}}, ROLE, False),
     ("not-principal-other", {"NotPrincipal": {"AWS": ROLE}}, "arn:aws:iam::1:user/a", True),
     ("not-principal-none", {"NotPrincipal": {"AWS": ROLE}}, None, True),
     ("not-principal-account", {"NotPrincipal": {"AWS": "123456789012"}}, ACCOUNT_ROOT, False),
+    ("not-principal-account-not-user", {"NotPrincipal": {"AWS": "123456789012"}}, IAM_USER, True),
     ("not-principal-star-none", {"NotPrincipal": "*"}, None, False),
 ]
 

@@ -33,12 +33,12 @@ from verifier.evaluate import Request, evaluate
 from verifier.keys import KeyType, analyze_keys, statement_variables
 from verifier.policy.document import PolicyDocument, Statement
 from verifier.policy.values import format_date, format_number
-from verifier.solver import Deadline, SolveResult, Verdict, solve
+from verifier.solver import Z3_FIRST_ATTEMPT_MS, Deadline, SolveResult, Verdict, solve
 
 logger = logging.getLogger(__name__)
 
 # Seconds spent at most on making a counterexample readable.
-READABLE_MODEL_SECONDS = 0.4
+READABLE_MODEL_SECONDS = 0.8
 
 
 @dataclass
@@ -130,6 +130,9 @@ class NoNewAccessProblem:
     def __init__(self, old: PolicyDocument, new: PolicyDocument) -> None:
         self.old, self.new = old, new
         self.request = SymRequest(analyze_keys([old, new]))
+        self.request.uses_principal = any(
+            s.principal is not None or s.not_principal is not None for policy in (old, new) for s in policy.statements
+        )
         self.display_names = _display_names(old, new)
         self.new_allows = [EncodedStatement(s, self.request) for s in new.allow_statements]
         self.old_allows = [EncodedStatement(s, self.request) for s in old.allow_statements]
@@ -195,7 +198,8 @@ def _check(
             if result is None:
                 continue
             if result.status == z3.sat:
-                model, no_known_action = _readable_model(assertions, request, action_slice, deadline)
+                z3_first_ms = 0 if result.solver == "cvc5" else Z3_FIRST_ATTEMPT_MS
+                model, no_known_action = _readable_model(assertions, request, action_slice, deadline, z3_first_ms)
                 counterexample = extract_request(model or result.model, request, problem.display_names)
                 notes = [UNKNOWN_ACTION_NOTE] if no_known_action else []
                 return _confirmed(old, new, _with_canonical_action(counterexample), stats, notes)
@@ -367,7 +371,7 @@ UNKNOWN_ACTION_NOTE = (
 
 
 def _readable_model(
-    assertions: list[z3.BoolRef], request: SymRequest, action_slice: ActionSlice, deadline: Deadline
+    assertions: list[z3.BoolRef], request: SymRequest, action_slice: ActionSlice, deadline: Deadline, z3_first_ms: int
 ) -> tuple[z3.ModelRef | None, bool]:
     """Solve again for a counterexample that reads well.
 
@@ -383,6 +387,12 @@ def _readable_model(
     for key in request.keys.values():
         strings += [e.text for e in key.elements if e.text is not None]
     no_spaces = [z3.InRe(s, z3.Star(z3.Range("!", "~"))) for s in strings]
+    if request.uses_principal:
+        # A principal ARN in the commercial partition, or a name that is no ARN.
+        name_char = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re("/"), z3.Re("."), z3.Re("-"), z3.Re("_"))
+        chars = z3.Star(z3.Union(name_char, z3.Re(":")))
+        shapes = [z3.Concat(z3.Re(prefix), chars) for prefix in ("arn:aws:", "federated:", "canonical-user:")]
+        no_spaces.append(z3.InRe(request.principal, z3.Union(*shapes, z3.Plus(name_char))))
     word = z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))
     action_shape = z3.Concat(z3.Plus(word), z3.Re(":"), z3.Plus(word))
     known = _known_action_constraints(request, action_slice)
@@ -391,13 +401,13 @@ def _readable_model(
         # The last known-action tier asks only for a defined name: when it
         # has no model, no defined action fits.
         any_name = known[-1]
-        result = solve(assertions + any_name, budget, request.variables())
+        result = solve(assertions + any_name, budget, request.variables(), z3_first_ms)
         no_known_action = result.status == z3.unsat
     tiers = [option + no_spaces for option in known] if not no_known_action else []
     tiers.append([z3.InRe(request.action, action_shape)] + no_spaces)
     tiers.append([z3.InRe(s, z3.Star(z3.Range(" ", "~"))) for s in [request.action, *strings]])
     for extra in tiers:
-        result = solve(assertions + extra, budget, request.variables())
+        result = solve(assertions + extra, budget, request.variables(), z3_first_ms)
         if result.status == z3.sat:
             return result.model, no_known_action
         if budget.expired():
@@ -498,7 +508,7 @@ def extract_request(model: z3.ModelRef, request: SymRequest, display_names: dict
     return Request(
         action=_decode(value(request.action)),
         resource=_decode(value(request.resource)),
-        principal=None,
+        principal=_decode(value(request.principal)) if request.uses_principal else None,
         context=context,
     )
 

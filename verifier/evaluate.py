@@ -243,36 +243,62 @@ def _full_match(regex: str, value: str) -> bool:
 def _principal_element_matches(statement: Statement, principal: str | None) -> bool:
     """Match `Principal` or `NotPrincipal`. A statement with neither matches every principal."""
     if statement.principal is not None:
-        return _principal_listed(statement.principal, principal)
+        return _principal_listed(statement.principal, principal, negated=False)
     if statement.not_principal is not None:
-        return not _principal_listed(statement.not_principal, principal)
+        return not _principal_listed(statement.not_principal, principal, negated=True)
     return True
 
 
-def _principal_listed(element: Principal, principal: str | None) -> bool:
-    """Return whether `principal` is one of the names in a Principal element.
+_ROLE_ARN = re.compile(r"arn:([^:]+):iam::([0-9]{12}):role/(?:.*/)?([^/]+)")
+_ROOT_ARN = re.compile(r"arn:([^:]+):iam::([0-9]{12}):root")
 
-    `"*"` and `{"AWS": "*"}` list every caller, including a request without
-    a principal. A bare account ID and `arn:aws:iam::<account-id>:root` name
-    the same principal. See
-    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+
+def _principal_listed(element: Principal, principal: str | None, negated: bool) -> bool:
+    """Return whether `principal` is one of the principals an element names.
+
+    A request principal is written as an ARN (`...:user/...`, `...:root`,
+    an `assumed-role` or `federated-user` session), a service name such as
+    `ec2.amazonaws.com`, `federated:PROVIDER`, `canonical-user:ID`, or
+    `anonymous`. Rules, from the Principal element page
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html):
+    `"*"` names everyone, anonymous callers included; an account ID or its
+    `root` ARN names every principal of that account; a role ARN names the
+    role and its assumed-role sessions, except in `NotPrincipal`, where the
+    page says a role ARN does not cover the sessions. In `NotPrincipal` the
+    docs do not say that an account covers its principals; here it names
+    only the account's root principal.
     """
-    if element.is_everyone():
+    if element.is_everyone() or "*" in element.aws:
         return True
     if principal is None:
         return False
-    # NOTE: `"*"` next to other names (`{"AWS": ["*", "arn:..."]}`) is compared
-    # as the literal name `*`. An account ID expands only to an `arn:aws:` ARN,
-    # so partitions such as `aws-cn` do not get that rule.
-    names = element.aws + element.service + element.federated + element.canonical_user
-    caller = _canonical_principal(principal)
-    return any(_canonical_principal(name) == caller for name in names)
+    for name in element.aws:
+        if _aws_principal_matches(name, principal, negated):
+            return True
+    if principal in element.service:
+        return True
+    if principal.startswith("federated:") and principal[len("federated:") :] in element.federated:
+        return True
+    return principal.startswith("canonical-user:") and principal[len("canonical-user:") :] in element.canonical_user
 
 
-def _canonical_principal(name: str) -> str:
-    if _ACCOUNT_ID.fullmatch(name):
-        return f"arn:aws:iam::{name}:root"
-    return name
+def _aws_principal_matches(name: str, principal: str, negated: bool) -> bool:
+    account = name if _ACCOUNT_ID.fullmatch(name) else None
+    root = _ROOT_ARN.fullmatch(name)
+    if root:
+        account = root.group(2)
+    if account is not None:
+        if negated:
+            return principal == (name if root else f"arn:aws:iam::{account}:root")
+        partition = re.escape(root.group(1)) if root else "[^:]+"
+        return _full_match(f"arn:{partition}:(iam|sts)::{account}:.+", principal)
+    if principal == name:
+        return True
+    role = _ROLE_ARN.fullmatch(name)
+    if role and not negated:
+        partition, account, role_name = (re.escape(part) for part in role.groups())
+        return _full_match(f"arn:{partition}:sts::{account}:assumed-role/{role_name}/[^/]+", principal)
+    return False
 
 
 # --- Condition --------------------------------------------------------------

@@ -55,6 +55,10 @@ class SymRequest:
     def __init__(self, keys: dict[str, KeyInfo]) -> None:
         self.action = z3.String("action")
         self.resource = z3.String("resource")
+        self.principal = z3.String("principal")
+        # True when a statement names principals; otherwise a counterexample
+        # leaves the principal out, as the identity-policy case needs.
+        self.uses_principal = False
         self.infos = keys
         self.keys: dict[str, KeyModel] = {}
 
@@ -74,7 +78,7 @@ class SymRequest:
 
     def variables(self) -> list[z3.ExprRef]:
         """Every z3 constant of the request created so far."""
-        found: list[z3.ExprRef] = [self.action, self.resource]
+        found: list[z3.ExprRef] = [self.action, self.resource, self.principal]
         for model in self.keys.values():
             found.append(model.present)
             if model.count is not None:

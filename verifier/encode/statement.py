@@ -19,6 +19,7 @@ from verifier.encode.logic import all_of, any_of
 from verifier.encode import glob
 from verifier.encode.conditions import encode_conditions, match_string
 from verifier.encode.glob import Compiled, Many, NOTHING, compile_arn, compile_glob
+from verifier.encode.principal import principal_listed
 from verifier.encode.request import SymRequest
 from verifier.encode.strings import match_regex
 from verifier.errors import UnsupportedFeatureError
@@ -168,11 +169,8 @@ class EncodedStatement:
 
     def _principal_formula(self) -> z3.BoolRef:
         statement = self.statement
-        if statement.principal is None and statement.not_principal is None:
-            return z3.BoolVal(True)
-        if statement.principal is not None and statement.principal.is_everyone():
-            return z3.BoolVal(True)
-        element = "Principal" if statement.principal is not None else "NotPrincipal"
-        raise UnsupportedFeatureError(
-            f"{statement.path}.{element}: principals other than `*` are not encoded yet"
-        )
+        if statement.principal is not None:
+            return principal_listed(self.request.principal, statement.principal, negated=False)
+        if statement.not_principal is not None:
+            return z3.Not(principal_listed(self.request.principal, statement.not_principal, negated=True))
+        return z3.BoolVal(True)
