@@ -158,3 +158,9 @@ def test_service_and_federated_principals_differ():
     result = check_no_new_access(old, new, timeout=30)
     assert result.verdict is Verdict.REFUTED
     assert result.counterexample.principal == "federated:cognito-identity.amazonaws.com"
+
+
+def test_account_principal_needs_a_partition():
+    old = policy({"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "s3:GetObject", "Resource": "*"})
+    new = policy({"Effect": "Allow", "Principal": {"AWS": "arn::iam::123456789012:user/x"}, "Action": "s3:GetObject", "Resource": "*"})
+    assert_refuted_and_replays(old, new)

@@ -44,7 +44,7 @@ def _aws_name(principal: z3.SeqRef, name: str, negated: bool) -> z3.BoolRef:
     if account is not None:
         if negated:
             return principal == literal(name if root else f"arn:aws:iam::{account}:root")
-        partition = z3.Re(literal(root.group(1))) if root else z3.Star(_not_colon())
+        partition = z3.Re(literal(root.group(1))) if root else z3.Plus(_not_colon())
         services = z3.Union(z3.Re("iam"), z3.Re("sts"))
         shape = z3.Concat(
             z3.Re("arn:"), partition, z3.Re(":"), services, z3.Re(literal(f"::{account}:")), z3.Plus(z3.AllChar(_RE_SORT))
