@@ -33,7 +33,7 @@ from verifier.evaluate import Request, evaluate
 from verifier.keys import KeyType, analyze_keys, statement_variables
 from verifier.policy.document import PolicyDocument, Statement
 from verifier.policy.values import format_date, format_number
-from verifier.solver import Z3_FIRST_ATTEMPT_MS, Deadline, SolveResult, Verdict, solve
+from verifier.solver import Deadline, SolveResult, Verdict, solve
 
 logger = logging.getLogger(__name__)
 
@@ -198,11 +198,11 @@ def _check(
             if result is None:
                 continue
             if result.status == z3.sat:
-                z3_first_ms = 0 if result.solver == "cvc5" else Z3_FIRST_ATTEMPT_MS
-                model, no_known_action = _readable_model(assertions, request, action_slice, deadline, z3_first_ms)
+                model, no_known_action = _readable_model(assertions, request, action_slice, deadline)
                 counterexample = extract_request(model or result.model, request, problem.display_names)
                 notes = [UNKNOWN_ACTION_NOTE] if no_known_action else []
-                return _confirmed(old, new, _with_canonical_action(counterexample), stats, notes)
+                counterexample = _realistic_resource(old, new, _with_canonical_action(counterexample))
+                return _confirmed(old, new, counterexample, stats, notes)
             if result.status == z3.unknown:
                 label = encoded.statement.label
                 unknown_reasons.append(f"{label}, actions `{_slice_text(action_slice)}`: {result.reason}")
@@ -371,14 +371,14 @@ UNKNOWN_ACTION_NOTE = (
 
 
 def _readable_model(
-    assertions: list[z3.BoolRef], request: SymRequest, action_slice: ActionSlice, deadline: Deadline, z3_first_ms: int
+    assertions: list[z3.BoolRef], request: SymRequest, action_slice: ActionSlice, deadline: Deadline
 ) -> tuple[z3.ModelRef | None, bool]:
     """Solve again for a counterexample that reads well.
 
     Tiers, first success wins: an action that the bundled Service
-    Authorization Reference defines with a resource in one of its ARN
-    formats; such an action with any resource; an action made of letters,
-    digits and hyphens; any printable ASCII. Returns the model (None when
+    Authorization Reference defines; an action made of letters, digits and
+    hyphens; any printable ASCII. The resource is made readable afterwards,
+    without the solver (`_realistic_resource`). Returns the model (None when
     no tier succeeds) and True when the solver showed that no defined
     action fits the query.
     """
@@ -401,13 +401,13 @@ def _readable_model(
         # The last known-action tier asks only for a defined name: when it
         # has no model, no defined action fits.
         any_name = known[-1]
-        result = solve(assertions + any_name, budget, request.variables(), z3_first_ms)
+        result = _solve_readable(assertions, any_name, budget, request)
         no_known_action = result.status == z3.unsat
     tiers = [option + no_spaces for option in known] if not no_known_action else []
     tiers.append([z3.InRe(request.action, action_shape)] + no_spaces)
     tiers.append([z3.InRe(s, z3.Star(z3.Range(" ", "~"))) for s in [request.action, *strings]])
     for extra in tiers:
-        result = solve(assertions + extra, budget, request.variables(), z3_first_ms)
+        result = _solve_readable(assertions, extra, budget, request)
         if result.status == z3.sat:
             return result.model, no_known_action
         if budget.expired():
@@ -415,57 +415,65 @@ def _readable_model(
     return None, no_known_action
 
 
+def _solve_readable(
+    assertions: list[z3.BoolRef], extra: list[z3.BoolRef], budget: Deadline, request: SymRequest
+) -> SolveResult:
+    # A cvc5 model is checked in z3 against the original assertions only:
+    # evaluating the added ARN-format and character-class expressions in
+    # z3 5.4.1 took 55 s on a managed pair. The added constraints shape the
+    # counterexample, not the verdict, and the concrete evaluator replays the
+    # result anyway. z3 does not get these queries at all: on one managed
+    # pair it ran 26 s past a 150 ms timeout and ignored an interrupt. Each
+    # tier gets at most a third of the budget.
+    tier = Deadline(min(budget.remaining_ms(), READABLE_MODEL_SECONDS * 1000 / 3) / 1000)
+    return solve(assertions + extra, tier, request.variables(), z3_first_ms=0, z3_last=False, verified=assertions)
+
+
 def _known_action_constraints(request: SymRequest, action_slice: ActionSlice) -> list[list[z3.BoolRef]]:
-    """Constraints that put a defined action (and a resource of its ARN
-    formats) in the request, strongest first; empty when none applies."""
+    """A constraint that puts an action of the bundled reference in the
+    request, as a one-tier list; empty when the slice holds no such action."""
     from verifier.catalog import default_catalog
 
-    catalog = default_catalog()
-    names = catalog.actions_matching(_slice_text(action_slice))[:MAX_CANDIDATE_ACTIONS]
+    names = default_catalog().actions_matching(_slice_text(action_slice))[:MAX_CANDIDATE_ACTIONS]
     if not names:
         return []
-    with_resources: list[z3.BoolRef] = []
-    for name in names[:200]:
-        action = catalog.action(name)
-        formats = [f for r in (action.resource_types if action else ()) for f in r.resource_type.arn_formats]
-        chosen = request.action == literal(ascii_lower(name))
-        if formats:
-            chosen = z3.And(chosen, any_of([z3.InRe(request.resource, _arn_format_regex(f)) for f in formats]))
-        else:
-            # An action without resource types is authorized against `*`.
-            chosen = z3.And(chosen, request.resource == literal("*"))
-        with_resources.append(chosen)
-    any_name = z3.InRe(request.action, z3.Union(*[z3.Re(literal(ascii_lower(n))) for n in names]) if len(names) > 1 else z3.Re(literal(ascii_lower(names[0]))))
-    return [[any_of(with_resources)], [any_name]]
+    options = [z3.Re(literal(ascii_lower(name))) for name in names]
+    return [[z3.InRe(request.action, options[0] if len(options) == 1 else z3.Union(*options))]]
 
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
-def _arn_format_regex(arn_format: str) -> z3.ReRef:
-    """Regular expression of the ARNs an ARN format of the reference
-    describes, with readable values: partition `aws`, a 12-digit account and
-    names made of letters, digits and `._/-`."""
-    parts: list[z3.ReRef] = []
-    position = 0
-    name_char = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re("."), z3.Re("_"), z3.Re("/"), z3.Re("-"))
-    for match in _PLACEHOLDER.finditer(arn_format):
-        if match.start() > position:
-            parts.append(z3.Re(literal(arn_format[position : match.start()])))
-        placeholder = match.group(1)
-        if placeholder == "Partition":
-            parts.append(z3.Re("aws"))
-        elif placeholder == "Account":
-            parts.append(z3.Loop(z3.Range("0", "9"), 12, 12))
-        elif placeholder == "Region":
-            letters = z3.Plus(z3.Range("a", "z"))
-            parts.append(z3.Concat(letters, z3.Re("-"), letters, z3.Re("-"), z3.Range("1", "9")))
-        else:
-            parts.append(z3.Plus(name_char))
-        position = match.end()
-    if position < len(arn_format):
-        parts.append(z3.Re(literal(arn_format[position:])))
-    return parts[0] if len(parts) == 1 else z3.Concat(*parts)
+_FORMAT_VALUES = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
+
+
+def _realistic_resource(old: PolicyDocument, new: PolicyDocument, request: Request) -> Request:
+    """Swap the solver's resource for a readable one when the concrete
+    evaluator confirms that the swap keeps the request a counterexample.
+
+    Candidates are the new policy's Resource patterns with wildcards filled
+    in, then the ARN formats of the action from the bundled reference.
+    """
+    from verifier.catalog import default_catalog
+
+    candidates: list[str] = []
+    for statement in new.allow_statements:
+        for text in statement.resources or ():
+            if text.startswith("arn:") and "${" not in text:
+                candidates.append(text.replace("*", "example").replace("?", "x"))
+    action = default_catalog().action(request.action)
+    for resource_type in action.resource_types if action else ():
+        for arn_format in resource_type.resource_type.arn_formats:
+            candidates.append(_PLACEHOLDER.sub(lambda m: _FORMAT_VALUES.get(m.group(1), "example"), arn_format))
+    if action is not None and not action.resource_types:
+        candidates.insert(0, "*")
+    for candidate in candidates:
+        if candidate == request.resource:
+            return request
+        trial = Request(action=request.action, resource=candidate, principal=request.principal, context=request.context)
+        if evaluate(new, trial).allowed and not evaluate(old, trial).allowed:
+            return trial
+    return request
 
 
 def _with_canonical_action(request: Request) -> Request:

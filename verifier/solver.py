@@ -13,6 +13,7 @@ a z3 model that both solvers accept.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 SEED = 0
 # Milliseconds for z3's first attempt before cvc5 takes over.
 Z3_FIRST_ATTEMPT_MS = 150
+# Seconds past its budget after which a z3 call is interrupted.
+WATCHDOG_GRACE_SECONDS = 0.05
 
 
 class Verdict(str, Enum):
@@ -59,22 +62,28 @@ class Deadline:
 
 
 def solve(
-    assertions: list[z3.BoolRef], deadline: Deadline, variables: list[z3.ExprRef], z3_first_ms: int = Z3_FIRST_ATTEMPT_MS
+    assertions: list[z3.BoolRef],
+    deadline: Deadline,
+    variables: list[z3.ExprRef],
+    z3_first_ms: int = Z3_FIRST_ATTEMPT_MS,
+    z3_last: bool = True,
+    verified: list[z3.BoolRef] | None = None,
 ) -> SolveResult:
     """Check satisfiability of the conjunction within the remaining budget.
 
     `variables` lists every constant the assertions use; a cvc5 model is
     transferred to z3 through them. `z3_first_ms` is z3's first attempt;
     0 sends the query to cvc5 first, for queries close to one that z3 could
-    not settle.
+    not settle. `z3_last=False` leaves out the final z3 attempt. `verified`
+    names the assertions a cvc5 model must satisfy in z3 (all by default).
     """
     started = time.monotonic()
     first = _z3_check(assertions, min(z3_first_ms, deadline.remaining_ms())) if z3_first_ms > 0 else SolveResult(z3.unknown, None, "skipped", 0.0)
     if first.status != z3.unknown or deadline.expired():
         first.seconds = time.monotonic() - started
         return first
-    second = _cvc5_check(assertions, deadline.remaining_ms(), variables)
-    if second.status != z3.unknown:
+    second = _cvc5_check(assertions, deadline.remaining_ms(), variables, verified)
+    if second.status != z3.unknown or not z3_last:
         second.seconds = time.monotonic() - started
         return second
     last = _z3_check(assertions, deadline.remaining_ms())
@@ -91,7 +100,14 @@ def _z3_check(assertions: list[z3.BoolRef], budget_ms: int) -> SolveResult:
     solver.set("timeout", budget_ms)
     solver.set("random_seed", SEED)
     solver.add(*assertions)
-    status = solver.check()
+    # z3's string solver does not always look at its timeout (a managed-policy
+    # query ran 53 s on a 150 ms budget), so a timer interrupts it as well.
+    watchdog = threading.Timer(budget_ms / 1000 + WATCHDOG_GRACE_SECONDS, solver.ctx.interrupt)
+    watchdog.start()
+    try:
+        status = solver.check()
+    finally:
+        watchdog.cancel()
     if status == z3.sat:
         return SolveResult(status, solver.model(), None, 0.0)
     if status == z3.unsat:
@@ -108,7 +124,9 @@ def to_smtlib(assertions: list[z3.BoolRef]) -> str:
     return text.replace("(check-sat)", "")
 
 
-def _cvc5_check(assertions: list[z3.BoolRef], budget_ms: int, variables: list[z3.ExprRef]) -> SolveResult:
+def _cvc5_check(
+    assertions: list[z3.BoolRef], budget_ms: int, variables: list[z3.ExprRef], verified: list[z3.BoolRef] | None = None
+) -> SolveResult:
     if budget_ms <= 0:
         return SolveResult(z3.unknown, None, "timed out", 0.0, "cvc5")
     try:
@@ -143,7 +161,7 @@ def _cvc5_check(assertions: list[z3.BoolRef], budget_ms: int, variables: list[z3
             model.update_value(variable, _to_z3(solver.getValue(term), variable))
     # z3 must agree that the model satisfies every assertion. With every
     # constant fixed, evaluation settles this without a search.
-    for assertion in assertions:
+    for assertion in assertions if verified is None else verified:
         if not z3.is_true(model.eval(assertion, model_completion=True)):
             logger.warning("z3 rejects the model that cvc5 found; treating the query as unanswered")
             return SolveResult(z3.unknown, None, "z3 and cvc5 disagree on a model", 0.0, "cvc5")
