@@ -6,6 +6,9 @@ a string (URL-encoded CLI output, for example) has none.
 
 from __future__ import annotations
 
+import re
+from typing import Iterator
+
 import yaml
 
 
@@ -38,33 +41,39 @@ def _json_statement_lines(text: str) -> list[int] | None:
         return None
     lines: list[int] = []
     depth = 0
-    in_string = False
-    index = position
-    while index < len(text):
-        char = text[index]
-        if in_string:
-            if char == "\\":
-                index += 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    # Lines are counted as the scan goes, so a long file is read once.
+    line = text.count("\n", 0, position) + 1
+    counted = position
+    for index, char in _outside_strings(text, position):
+        if char in "[{":
             if depth == 1 and char == "{":
-                lines.append(text.count("\n", 0, index) + 1)
+                line += text.count("\n", counted, index)
+                counted = index
+                lines.append(line)
             depth += 1
         elif char in "]}":
             depth -= 1
             if depth == 0:
                 return lines
-        index += 1
     return None
 
 
+_COLON_AHEAD = re.compile(r"\s*:")
+
+
 def _find_key(text: str, key: str) -> int | None:
-    """Position just after `key` used as an object key outside any string."""
+    """Return the position just after `key` used as an object key."""
+    for index, char in _outside_strings(text, 0):
+        if char == '"' and text.startswith(key, index) and _COLON_AHEAD.match(text, index + len(key)):
+            return index + len(key)
+    return None
+
+
+def _outside_strings(text: str, start: int) -> Iterator[tuple[int, str]]:
+    """Yield the characters of JSON text outside string literals, with the
+    opening quote of each string."""
     in_string = False
-    index = 0
+    index = start
     while index < len(text):
         char = text[index]
         if in_string:
@@ -72,12 +81,11 @@ def _find_key(text: str, key: str) -> int | None:
                 index += 1
             elif char == '"':
                 in_string = False
-        elif char == '"':
-            if text.startswith(key, index) and text[index + len(key) :].lstrip().startswith(":"):
-                return index + len(key)
-            in_string = True
+        else:
+            if char == '"':
+                in_string = True
+            yield index, char
         index += 1
-    return None
 
 
 def _yaml_statement_lines(node: yaml.Node | None) -> list[int] | None:
