@@ -395,15 +395,14 @@ def _readable_model(
         no_spaces.append(z3.InRe(request.principal, z3.Union(*shapes, z3.Plus(name_char))))
     word = z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))
     action_shape = z3.Concat(z3.Plus(word), z3.Re(":"), z3.Plus(word))
-    known = _known_action_constraints(request, action_slice)
-    no_known_action = not known
-    if known:
-        # The last known-action tier asks only for a defined name: when it
-        # has no model, no defined action fits.
-        any_name = known[-1]
-        result = _solve_readable(assertions, any_name, budget, request)
+    known_name = _known_action_constraint(request, action_slice)
+    no_known_action = known_name is None
+    if known_name is not None:
+        # Without the readability constraints, no model here means that no
+        # defined action fits.
+        result = _solve_readable(assertions, [known_name], budget, request)
         no_known_action = result.status == z3.unsat
-    tiers = [option + no_spaces for option in known] if not no_known_action else []
+    tiers = [] if no_known_action else [[known_name] + no_spaces]
     tiers.append([z3.InRe(request.action, action_shape)] + no_spaces)
     tiers.append([z3.InRe(s, z3.Star(z3.Range(" ", "~"))) for s in [request.action, *strings]])
     for extra in tiers:
@@ -429,16 +428,16 @@ def _solve_readable(
     return solve(assertions + extra, tier, request.variables(), z3_first_ms=0, z3_last=False, verified=assertions)
 
 
-def _known_action_constraints(request: SymRequest, action_slice: ActionSlice) -> list[list[z3.BoolRef]]:
-    """A constraint that puts an action of the bundled reference in the
-    request, as a one-tier list; empty when the slice holds no such action."""
+def _known_action_constraint(request: SymRequest, action_slice: ActionSlice) -> z3.BoolRef | None:
+    """Build a constraint that puts an action of the bundled reference in the
+    request; None when the slice contains no such action."""
     from verifier.catalog import default_catalog
 
     names = default_catalog().actions_matching(_slice_text(action_slice))[:MAX_CANDIDATE_ACTIONS]
     if not names:
-        return []
+        return None
     options = [z3.Re(literal(ascii_lower(name))) for name in names]
-    return [[z3.InRe(request.action, options[0] if len(options) == 1 else z3.Union(*options))]]
+    return z3.InRe(request.action, options[0] if len(options) == 1 else z3.Union(*options))
 
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")

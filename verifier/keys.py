@@ -49,7 +49,7 @@ DOCUMENTED_MULTIVALUED = frozenset(
     }
 )
 
-_FAMILY_TYPES = {
+FAMILY_TYPES = {
     Family.STRING: KeyType.STRING,
     Family.ARN: KeyType.STRING,
     Family.BINARY: KeyType.STRING,
@@ -91,7 +91,7 @@ def analyze_keys(policies: Iterable[PolicyDocument]) -> dict[str, KeyInfo]:
                 key = condition.key_name
                 families.setdefault(key, set())
                 if condition.operator.family is not Family.NULL:
-                    families[key].add(_FAMILY_TYPES[condition.operator.family])
+                    families[key].add(FAMILY_TYPES[condition.operator.family])
                     if condition.operator.qualifier is None:
                         plain_conditions[key] = plain_conditions.get(key, 0) + 1
                     else:

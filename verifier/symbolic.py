@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import z3
 
-from verifier.encode.logic import all_of, any_of, escape
+from verifier.encode.logic import any_of, literal
 from verifier.encode.request import Element, KeyModel, SymRequest
 from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower
 from verifier.evaluate import Request
@@ -34,8 +34,8 @@ def symbolic_allows(policy: PolicyDocument, request: Request) -> bool:
     decision = z3.And(any_of(allows), z3.Not(any_of(denies)))
 
     facts = [
-        symbolic.action == z3.StringVal(_escape(ascii_lower(request.action))),
-        symbolic.resource == z3.StringVal(_escape(request.resource)),
+        symbolic.action == literal(ascii_lower(request.action)),
+        symbolic.resource == literal(request.resource),
         *symbolic.domain(),
     ]
     for name, model in symbolic.keys.items():
@@ -46,12 +46,13 @@ def symbolic_allows(policy: PolicyDocument, request: Request) -> bool:
     return solver.check() == z3.sat
 
 
-def _escape(text: str) -> str:
-    return escape(text)
-
-
 def _pin_key(model: KeyModel, value: str | tuple[str, ...] | None) -> list[z3.BoolRef]:
-    values = () if value is None else (value if isinstance(value, tuple) else (value,))
+    if value is None:
+        values: tuple[str, ...] = ()
+    elif isinstance(value, tuple):
+        values = value
+    else:
+        values = (value,)
     if not values:
         return [z3.Not(model.present)]
     facts: list[z3.BoolRef] = [model.present]
@@ -66,7 +67,7 @@ def _pin_key(model: KeyModel, value: str | tuple[str, ...] | None) -> list[z3.Bo
 
 def _pin_element(key_type: KeyType, element: Element, text: str) -> list[z3.BoolRef]:
     if key_type is KeyType.STRING:
-        return [element.text == z3.StringVal(_escape(text))]
+        return [element.text == literal(text)]
     if key_type in (KeyType.NUMERIC, KeyType.DATE):
         number = parse_number(text) if key_type is KeyType.NUMERIC else parse_date(text)
         if number is None:

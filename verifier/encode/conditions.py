@@ -29,7 +29,7 @@ from verifier.encode.glob import Compiled, Lit, Var, compile_arn_condition, comp
 from verifier.encode.request import Element, KeyModel, SymRequest
 from verifier.encode.strings import Piece, match_pieces, match_regex
 from verifier.errors import UnsupportedFeatureError
-from verifier.keys import KeyType
+from verifier.keys import FAMILY_TYPES, KeyType
 from verifier.policy.document import Condition, Statement
 from verifier.policy.operators import Family, Qualifier
 from verifier.policy.values import parse_bool, parse_date, parse_network, parse_number
@@ -67,20 +67,9 @@ def encode_condition(statement: Statement, condition: Condition, request: SymReq
     return z3.If(key.present, when_present, when_absent)
 
 
-_EXPECTED = {
-    Family.STRING: KeyType.STRING,
-    Family.ARN: KeyType.STRING,
-    Family.BINARY: KeyType.STRING,
-    Family.NUMERIC: KeyType.NUMERIC,
-    Family.DATE: KeyType.DATE,
-    Family.BOOL: KeyType.BOOL,
-    Family.IP: KeyType.IP,
-}
-
-
 def _check_type(condition: Condition, key: KeyModel) -> None:
     family = condition.operator.family
-    expected = _EXPECTED[family]
+    expected = FAMILY_TYPES[family]
     if key.info.type is expected:
         return
     if key.info.type is KeyType.NUMERIC and family is Family.DATE:
