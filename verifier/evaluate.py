@@ -153,19 +153,17 @@ def _resource_element_matches(statement: Statement, request: Request) -> bool:
 
 
 def arn_matches(pattern: tuple[Token, ...], value: str, context: Context) -> bool:
-    """Match an ARN against a Resource pattern or an Arn* condition value.
+    """Match an ARN against a Resource or NotResource pattern.
 
     Matching is case-sensitive. Wildcards stay within one colon-separated
-    segment, except that a `*` ending a segment (the last token of the
-    pattern, or followed by literal text starting with `:`) can expand beyond
-    the colon boundaries; `?` never matches a colon. See
+    segment. A `*` that ends a segment (the last token of the pattern, or
+    followed by literal text starting with `:`) can expand beyond the colon
+    boundaries, and `?` never matches a colon. See
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
-    and, for Arn* operators,
-    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
 
     A policy variable that cannot be resolved makes the pattern match nothing.
     """
-    regex = _arn_regex(pattern, context)
+    regex = _arn_regex(pattern, context, _resource_wildcard)
     return regex is not None and _full_match(regex, value)
 
 
@@ -177,50 +175,55 @@ def arn_condition_matches(pattern: tuple[Token, ...], value: str, context: Conte
     and `?` as wildcards
     (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN).
     So in the first five components wildcards match no colon, and in the
-    sixth (the resource, which may itself hold colons) they match any
+    sixth (the resource, which may itself contain colons) they match any
     character. The docs do not say what a pattern of fewer than six
-    components matches; here it matches only values with as many, except
+    components matches. Here it matches only values with as many, except
     that the pattern `*` alone matches any value.
     """
     if pattern == (STAR,):
         return True
+    regex = _arn_regex(pattern, context, _component_wildcard)
+    return regex is not None and _full_match(regex, value)
+
+
+WildcardRule = Callable[[Pattern, int, int], str]
+
+
+def _resource_wildcard(pattern: Pattern, position: int, colons: int) -> str:
+    if pattern[position] is QMARK:
+        return "[^:]"
+    following = pattern[position + 1] if position + 1 < len(pattern) else None
+    ends_segment = following is None or (isinstance(following, str) and following.startswith(":"))
+    return ".*" if ends_segment else "[^:]*"
+
+
+def _component_wildcard(pattern: Pattern, position: int, colons: int) -> str:
+    in_resource = colons >= 5
+    if pattern[position] is QMARK:
+        return "." if in_resource else "[^:]"
+    return ".*" if in_resource else "[^:]*"
+
+
+def _arn_regex(pattern: Pattern, context: Context, wildcard: WildcardRule) -> str | None:
+    """Build the regex of an ARN pattern, or None for an unresolved variable.
+
+    `wildcard` gives the regex of the wildcard at a position, from the number
+    of literal colons before it. Colons inside a substituted value are literal
+    characters: the segments are those of the pattern text.
+    """
     parts: list[str] = []
     colons = 0
-    for token in pattern:
+    for position, token in enumerate(pattern):
         if isinstance(token, str):
             parts.append(re.escape(token))
             colons += token.count(":")
         elif isinstance(token, Variable):
-            resolved = _resolve_variable(token, context)
-            if resolved is None:
-                return False
-            parts.append(re.escape(resolved))
-        elif token is QMARK:
-            parts.append("." if colons >= 5 else "[^:]")
-        else:
-            parts.append(".*" if colons >= 5 else "[^:]*")
-    return _full_match("".join(parts), value)
-
-
-def _arn_regex(pattern: Pattern, context: Context) -> str | None:
-    """Build the regex of an ARN pattern, or None for an unresolved variable."""
-    parts: list[str] = []
-    for position, token in enumerate(pattern):
-        if isinstance(token, str):
-            parts.append(re.escape(token))
-        elif isinstance(token, Variable):
-            # Colons inside a substituted value are literal characters; the
-            # segments are those of the pattern text.
             value = _resolve_variable(token, context)
             if value is None:
                 return None
             parts.append(re.escape(value))
-        elif token is QMARK:
-            parts.append("[^:]")
         else:
-            following = pattern[position + 1] if position + 1 < len(pattern) else None
-            ends_segment = following is None or (isinstance(following, str) and following.startswith(":"))
-            parts.append(".*" if ends_segment else "[^:]*")
+            parts.append(wildcard(pattern, position, colons))
     return "".join(parts)
 
 
