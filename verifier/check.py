@@ -1,6 +1,6 @@
 """No-new-access checks between two policy versions.
 
-`check(old, new)` asks whether some request is allowed by `new` and not by
+`check(old, new)` decides whether some request is allowed by `new` and not by
 `old`. Allowed means some Allow statement matches and no Deny statement
 matches
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
@@ -123,9 +123,9 @@ class _StatementIndex:
 
 
 class NoNewAccessProblem:
-    """The encoded pair of policies, ready to answer slice queries: is there
-    a request in a slice of a new Allow statement that `new` allows and
-    `old` does not?"""
+    """An encoded pair of policies and its slice queries. A query decides
+    whether a request in a slice of a new Allow statement is allowed by
+    `new` and not by `old`."""
 
     def __init__(self, old: PolicyDocument, new: PolicyDocument) -> None:
         self.old, self.new = old, new
@@ -148,8 +148,8 @@ class NoNewAccessProblem:
         self._new_deny_index = _StatementIndex(self.new_denies)
 
     def assertions(self, allow: EncodedStatement, action_slice: ActionSlice) -> list[z3.BoolRef] | None:
-        """The slice query as z3 assertions; None when an old statement
-        covers the slice without the solver."""
+        """Return the slice query as z3 assertions, or None when an old
+        statement covers the slice without the solver."""
         relevant_new_denies = self._new_deny_index.relevant(action_slice)
         relevant_old_allows = self._old_allow_index.relevant(action_slice)
         relevant_old_denies = self._old_deny_index.relevant(action_slice)
@@ -249,8 +249,8 @@ def _solve_with_hints(
 
 
 def _known_action_slices(statement: EncodedStatement) -> list[ActionSlice]:
-    """One concrete slice per action of the bundled reference that the
-    statement's slices contain."""
+    """Return one concrete slice per action of the bundled reference that
+    the statement's slices contain."""
     from verifier.catalog import default_catalog
 
     catalog = default_catalog()

@@ -18,7 +18,7 @@ from verifier.policy.pattern import Variable, parse_pattern
 
 
 class KeyType(str, Enum):
-    """How a key's value is compared; ARN and binary values are strings."""
+    """Value type used to compare a key. ARN and binary values are strings."""
 
     STRING = "string"
     NUMERIC = "numeric"
@@ -66,7 +66,7 @@ _DATE_AND_NUMBER = frozenset({"aws:epochtime"})
 
 @dataclass(frozen=True)
 class KeyInfo:
-    """How the encoder represents one condition key.
+    """Encoder representation of one condition key.
 
     `bound` is the number of set elements the encoding keeps for a
     multivalued key; `encodings/spec/multivalued-keys.md` shows why that
@@ -133,8 +133,8 @@ _SERVICE_TYPES = {
 
 
 def _service_key_type(key: str) -> str | None:
-    """The documented type of a service-specific key, from the bundled
-    reference; None for global `aws:` keys and unknown keys."""
+    """Return the documented type of a service-specific key from the bundled
+    reference, or None for global `aws:` keys and unknown keys."""
     if key.startswith("aws:"):
         return None
     from verifier.catalog import default_catalog

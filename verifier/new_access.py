@@ -45,7 +45,7 @@ class NewAccess:
 @dataclass
 class NewAccessListing:
     entries: list[NewAccess]
-    # Actions whose query had no answer (timeout or unsupported construct).
+    # Actions whose query ended without a verdict (timeout or unsupported construct).
     undecided: list[str]
     complete: bool
 

@@ -91,7 +91,15 @@ def decision_text(decision: Decision) -> str:
 
 def decision_json(decision: Decision) -> dict[str, Any]:
     return {
-        "decision": "allowed" if decision.allowed else ("explicitly_denied" if decision.explicit_deny else "implicitly_denied"),
+        "decision": _decision_name(decision),
         "allow_statements": [statement_json(s) for s in decision.allow_statements],
         "deny_statements": [statement_json(s) for s in decision.deny_statements],
     }
+
+
+def _decision_name(decision: Decision) -> str:
+    if decision.allowed:
+        return "allowed"
+    if decision.explicit_deny:
+        return "explicitly_denied"
+    return "implicitly_denied"

@@ -33,7 +33,7 @@ class Verdict(str, Enum):
 
     PROVED = "proved"  # the property holds for every request
     REFUTED = "refuted"  # a request violates it; a counterexample is attached
-    UNKNOWN = "unknown"  # no answer: timeout or a construct the encoder rejects
+    UNKNOWN = "unknown"  # no verdict: timeout or a construct the encoder rejects
 
 
 @dataclass

@@ -99,7 +99,9 @@ def _compare(
         return match_string(element.text, compiled, request, ignore_case=comparison == "equals_ignore_case", where=condition.path)
     if family in (Family.NUMERIC, Family.DATE):
         parsed = parse_number(value) if family is Family.NUMERIC else parse_date(value)
-        assert parsed is not None and element.number is not None and element.parses is not None
+        assert parsed is not None
+        assert element.number is not None
+        assert element.parses is not None
         return z3.And(element.parses, _order(comparison, element.number, _real(parsed)))
     if family is Family.BOOL:
         flag = parse_bool(value)
@@ -109,7 +111,9 @@ def _compare(
         return z3.And(element.parses, element.flag == z3.BoolVal(flag))
     if family is Family.IP:
         network = parse_network(value)
-        assert network is not None and element.address is not None and element.is_v6 is not None
+        assert network is not None
+        assert element.address is not None
+        assert element.is_v6 is not None
         assert element.parses is not None
         width = 32 if network.version == 4 else 128
         host_bits = width - network.prefixlen
@@ -143,7 +147,7 @@ def match_string(
 ) -> z3.BoolRef:
     """Match a string term against a pattern that may contain policy variables.
 
-    A variable takes the value of its key when the key holds exactly one
+    A variable takes the value of its key when the key has exactly one
     value; otherwise its default, if it has one; otherwise the pattern
     matches nothing (see `verifier.evaluate` for the same rule).
     """

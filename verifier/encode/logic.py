@@ -33,7 +33,7 @@ MAX_CHAR = 0x2FFFF
 
 
 def literal(text: str) -> z3.SeqRef:
-    """A z3 string constant holding exactly `text`."""
+    """Return a z3 string constant equal to `text`."""
     return z3.StringVal(escape(text))
 
 

@@ -40,7 +40,11 @@ def principal_listed(principal: z3.SeqRef, element: Principal, negated: bool) ->
 
 def _aws_name(principal: z3.SeqRef, name: str, negated: bool) -> z3.BoolRef:
     root = _ROOT_ARN.fullmatch(name)
-    account = root.group(2) if root else (name if _ACCOUNT_ID.fullmatch(name) else None)
+    account = None
+    if root:
+        account = root.group(2)
+    elif _ACCOUNT_ID.fullmatch(name):
+        account = name
     if account is not None:
         if negated:
             return principal == literal(name if root else f"arn:aws:iam::{account}:root")

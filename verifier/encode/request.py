@@ -45,7 +45,7 @@ class KeyModel:
         return self.count > index
 
     def single(self) -> z3.BoolRef:
-        """True when the key holds exactly one value."""
+        """True when the key has exactly one value."""
         if self.count is None:
             return z3.BoolVal(True)
         return self.count == 1
@@ -77,7 +77,7 @@ class SymRequest:
         return constraints
 
     def variables(self) -> list[z3.ExprRef]:
-        """Every z3 constant of the request created so far."""
+        """Return every z3 constant of the request created so far."""
         found: list[z3.ExprRef] = [self.action, self.resource, self.principal]
         for model in self.keys.values():
             found.append(model.present)

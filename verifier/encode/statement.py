@@ -41,8 +41,8 @@ def compile_action(text: str) -> Compiled:
 
 
 def service_of(pattern: Compiled) -> str | None:
-    """The service prefix of an action pattern, or None when a wildcard
-    comes before the first colon (as in `*`)."""
+    """Return the service prefix of an action pattern, or None when a
+    wildcard comes before the first colon (as in `*`)."""
     first = pattern[0] if pattern else None
     if isinstance(first, glob.Lit) and ":" in first.text:
         return first.text.split(":", 1)[0]
@@ -95,7 +95,7 @@ class EncodedStatement:
         self.wider_than: dict[int, bool] = {}
 
     def action_patterns_touching(self, action_slice: ActionSlice) -> list[Compiled]:
-        """The statement's action patterns that share an action with the slice."""
+        """Return the statement's action patterns that share an action with the slice."""
         for text, trimmed in self.unclear_actions.items():
             if glob.intersects(trimmed, action_slice.pattern):
                 raise UnsupportedFeatureError(

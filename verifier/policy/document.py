@@ -2,7 +2,7 @@
 
 The models are normalized: every element that IAM accepts as a string or a
 list is a tuple here, condition values are strings (JSON numbers and booleans
-keep their text), and each statement knows its index and JSON path. Grammar:
+keep their text), and each statement records its index and JSON path. Grammar:
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
 """
 
