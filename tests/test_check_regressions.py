@@ -6,6 +6,7 @@ import json
 import pytest
 
 from verifier.check import check_no_new_access
+from verifier.encode.principal import parse_principal
 from verifier.evaluate import evaluate
 from verifier.policy.parse import parse_policy_text
 from verifier.solver import Verdict
@@ -160,7 +161,9 @@ def test_service_and_federated_principals_differ():
     assert result.counterexample.principal == "federated:cognito-identity.amazonaws.com"
 
 
-def test_account_principal_needs_a_partition():
+def test_principal_with_empty_partition_names_no_caller():
+    # No AWS principal has an empty partition, so the new name grants nothing.
     old = policy({"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "s3:GetObject", "Resource": "*"})
     new = policy({"Effect": "Allow", "Principal": {"AWS": "arn::iam::123456789012:user/x"}, "Action": "s3:GetObject", "Resource": "*"})
-    assert_refuted_and_replays(old, new)
+    assert parse_principal("arn::iam::123456789012:user/x") is None
+    assert check_no_new_access(old, new, timeout=30).verdict is Verdict.PROVED

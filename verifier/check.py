@@ -25,6 +25,7 @@ import z3
 
 from verifier.encode.logic import all_of, any_of, literal
 from verifier.encode import glob
+from verifier.encode.principal import Kind, principal_text
 from verifier.encode.request import SymRequest
 from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower, compile_action, service_of
 from verifier.encode.strings import to_regex
@@ -178,8 +179,35 @@ class NoNewAccessProblem:
         if assertions is None:
             stats.covered_syntactically += 1
             return None, []
-        result = _solve_with_hints(assertions, self.request, self.variable_keys, deadline, stats)
-        return result, assertions
+        cases = self.request.principal_cases()
+        if not cases:
+            return _solve_with_hints(assertions, self.request, self.variable_keys, deadline, stats), assertions
+        return solve_principal_cases(assertions, cases, self.request, self.variable_keys, deadline, stats), assertions
+
+
+def solve_principal_cases(
+    assertions: list[z3.BoolRef],
+    cases: list[tuple[int, list[z3.BoolRef]]],
+    request: SymRequest,
+    variable_keys: list[str],
+    deadline: Deadline,
+    stats: CheckStats,
+) -> SolveResult:
+    """Solve once per form of the principal. The query is satisfiable when
+    one case is; a satisfiable case's facts are added to `assertions`, so
+    that later solves for a readable model keep them."""
+    unknown: SolveResult | None = None
+    for _, facts in cases:
+        trial = assertions + facts
+        result = _solve_with_hints(trial, request, variable_keys, deadline, stats)
+        if result.status == z3.sat:
+            assertions[:] = trial
+            return result
+        if result.status == z3.unknown:
+            unknown = result
+            if deadline.expired():
+                break
+    return unknown or SolveResult(z3.unsat, None, None, 0.0)
 
 
 def _check(
@@ -388,11 +416,14 @@ def _readable_model(
         strings += [e.text for e in key.elements if e.text is not None]
     no_spaces = [z3.InRe(s, z3.Star(z3.Range("!", "~"))) for s in strings]
     if request.uses_principal:
-        # A principal ARN in the commercial partition, or a name that is no ARN.
+        # The commercial partition, and names made of word characters.
+        principal = request.principal_model
         name_char = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re("/"), z3.Re("."), z3.Re("-"), z3.Re("_"))
-        chars = z3.Star(z3.Union(name_char, z3.Re(":")))
-        shapes = [z3.Concat(z3.Re(prefix), chars) for prefix in ("arn:aws:", "federated:", "canonical-user:")]
-        no_spaces.append(z3.InRe(request.principal, z3.Union(*shapes, z3.Plus(name_char))))
+        no_spaces.append(z3.Or(z3.Not(principal.is_kind(*Kind.ARN)), principal.partition == z3.StringVal("aws")))
+        for part in (principal.tail, principal.role, principal.session, principal.role_path):
+            no_spaces.append(z3.InRe(part, z3.Star(name_char)))
+        no_spaces.append(z3.InRe(principal.name, z3.Star(z3.Union(name_char, z3.Re(":")))))
+        no_spaces.append(z3.Or(principal.kind != Kind.SERVICE, z3.SuffixOf(z3.StringVal(".amazonaws.com"), principal.name)))
     word = z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))
     action_shape = z3.Concat(z3.Plus(word), z3.Re(":"), z3.Plus(word))
     known_name = _known_action_constraint(request, action_slice)
@@ -515,7 +546,7 @@ def extract_request(model: z3.ModelRef, request: SymRequest, display_names: dict
     return Request(
         action=_decode(value(request.action)),
         resource=_decode(value(request.resource)),
-        principal=_decode(value(request.principal)) if request.uses_principal else None,
+        principal=principal_text(model, request.principal_model, _decode) if request.uses_principal else None,
         context=context,
     )
 

@@ -235,6 +235,123 @@ def evaluate(policy: str, action: str, resource: str, principal: str | None, con
     sys.exit(0 if decision.allowed else 1)
 
 
+def _zone_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the options that declare the zone of trust."""
+    options = [
+        click.option("--trusted-account", "accounts", multiple=True, metavar="ID", help="A trusted 12-digit account ID (repeatable)."),
+        click.option("--trusted-org", "orgs", multiple=True, metavar="o-ID", help="A trusted organization ID (repeatable)."),
+        click.option("--trusted-ou", "ous", multiple=True, metavar="PATH", help="A trusted OU path such as o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ (repeatable)."),
+        click.option(
+            "--trusted-federated",
+            "federated",
+            multiple=True,
+            metavar="PROVIDER[:CLAIM=PATTERN]",
+            help="A trusted web identity, such as token.actions.githubusercontent.com:sub=repo:acme-corp/* (repeatable).",
+        ),
+        click.option("--trusted-vpce", "vpces", multiple=True, metavar="vpce-ID", help="A VPC endpoint that outsiders cannot use (repeatable)."),
+        click.option("--trusted-vpc", "vpcs", multiple=True, metavar="vpc-ID", help="A VPC that outsiders cannot send from (repeatable)."),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Read the zone from the [zone] table of this TOML file (default: .iamverify.toml, if present).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _zone(accounts, orgs, ous, federated, vpces, vpcs, config_path):  # type: ignore[no-untyped-def]
+    """Merge the zone of the config file and of the options."""
+    import os
+
+    from verifier.zone import Zone, zone_from_config, zone_from_options
+
+    zone = _guarded(lambda: zone_from_options(accounts, orgs, ous, federated, vpces, vpcs))
+    path = config_path or (".iamverify.toml" if os.path.isfile(".iamverify.toml") else None)
+    if path is None:
+        return zone
+    try:
+        return zone_from_config(path).merged(zone)
+    except PolicyError as error:
+        for issue in error.issues:
+            click.echo(issue.format(error.source), err=True)
+        sys.exit(EXIT_INVALID)
+    except VerifierError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+
+
+@cli.group()
+def prove() -> None:
+    """Prove a property of a role trust policy or a resource policy.
+
+    Exit 0 when proved; exit 1 with a request from a caller that the
+    property excludes; exit 2 on invalid input; exit 3 when no answer is
+    possible within the time limit.
+    """
+
+
+def _prove_command(prop_name: str, summary: str) -> None:
+    @prove.command(name=prop_name, help=summary)
+    @click.argument("policy", type=click.Path(dir_okay=False))
+    @_zone_options
+    @FORMAT_OPTION
+    @TIMEOUT_OPTION
+    def command(policy: str, output_format: str, timeout: float, **zone_options: Any) -> None:
+        from verifier.prove import Property, prove as prove_property
+        from verifier.report import prove_json, prove_text
+        from verifier.solver import Verdict
+
+        zone = _zone(**zone_options)
+        document = _load_all(policy)[0]
+        result = _guarded(lambda: prove_property(document, Property(prop_name), zone, timeout=timeout))
+        if output_format == "json":
+            payload = prove_json(result)
+            payload["zone"] = zone.to_json()
+            click.echo(json.dumps(payload, indent=2))
+        else:
+            click.echo(prove_text(result, policy))
+        sys.exit({Verdict.PROVED: 0, Verdict.REFUTED: 1, Verdict.UNKNOWN: EXIT_UNKNOWN}[result.verdict])
+
+
+_prove_command(
+    "no-external-access",
+    """Prove that no caller outside the zone of trust can assume the role or use the resource.
+
+    For a trust policy the actions are the sts:AssumeRole family; for a
+    resource policy, every action on the resources it names. The caller
+    controls every context key AWS does not derive from the principal, such
+    as aws:SourceIp, aws:UserAgent and request tags. Service principals
+    count as inside: see no-confused-deputy.
+    """,
+)
+_prove_command(
+    "no-public-access",
+    """Prove that no anonymous caller and no principal of an arbitrary account is allowed.
+
+    Accounts, organizations, VPC endpoints and VPCs that the policy names
+    are known parties, as is the zone given with the options; any other
+    account is the public. An outsider controls aws:SourceIp, so a grant
+    limited only by source IP counts as public here (S3 Block Public Access
+    would not count it).
+    """,
+)
+_prove_command(
+    "no-confused-deputy",
+    """Prove that no service acts for an account outside the zone, and no outside account assumes the role without sts:ExternalId.
+
+    In a resource policy, every grant to a service principal must be limited
+    to the zone by aws:SourceAccount, aws:SourceArn, aws:SourceOrgID or
+    aws:SourceOrgPaths. An ARN without an account field, such as an S3 bucket
+    ARN, does not limit the account. In a trust policy, a principal of an
+    account outside the zone must pass sts:ExternalId.
+    """,
+)
+
+
 def _load_all(*paths: str) -> list[PolicyDocument]:
     """Load every file, reporting the problems of all of them before exiting."""
     documents: list[PolicyDocument] = []

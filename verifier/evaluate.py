@@ -535,6 +535,11 @@ def _substitute(pattern: Pattern, context: Context) -> str | None:
     return "".join(parts)
 
 
+def like_matches(pattern: str, value: str) -> bool:
+    """Match `value` against a StringLike pattern without policy variables."""
+    return _glob_matches(parse_pattern(pattern, variables=False, wildcards=True), value, {})
+
+
 def _glob_matches(pattern: Pattern, value: str, context: Context) -> bool:
     """Match the whole `value` against a glob: `*` is any sequence, `?` any
     one character, and substituted variable values are literal text."""

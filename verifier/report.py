@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from verifier.check import CheckResult
+from verifier.prove import ProveResult
 from verifier.evaluate import Decision, Request
 from verifier.policy.document import Statement
 from verifier.solver import Verdict
@@ -103,3 +104,31 @@ def _decision_name(decision: Decision) -> str:
     if decision.explicit_deny:
         return "explicitly_denied"
     return "implicitly_denied"
+
+
+def prove_json(result: ProveResult) -> dict[str, Any]:
+    return {
+        "property": result.property.value,
+        "verdict": result.verdict.value,
+        "policy_kind": result.policy_kind,
+        "reason": result.reason,
+        "counterexample": request_json(result.counterexample),
+        "explanation": result.explanation,
+        "statements": [statement_json(s) for s in result.statements],
+        "notes": list(result.notes),
+    }
+
+
+def prove_text(result: ProveResult, name: str) -> str:
+    kind = "trust policy" if result.policy_kind == "trust" else "resource policy"
+    prop = result.property.value
+    if result.verdict is Verdict.PROVED:
+        return f"PROVED: {prop} holds for {name} ({kind})."
+    if result.verdict is Verdict.UNKNOWN:
+        return f"UNKNOWN: {prop} for {name} ({kind}): {result.reason}"
+    explanation = result.explanation or ""
+    lines = [f"REFUTED: {name} ({kind}) allows a request that {prop} excludes: {explanation}."]
+    lines += request_lines(result.counterexample)
+    lines += [f"  note: {note}" for note in result.notes]
+    lines.append("  allowed by: " + ", ".join(s.label for s in result.statements))
+    return "\n".join(lines)

@@ -11,7 +11,18 @@ from dataclasses import dataclass, field
 
 import z3
 
+from verifier.encode.principal import Kind, PrincipalModel
 from verifier.keys import KeyInfo, KeyType
+
+
+# Actions a federated identity calls, in lowercase like the request action.
+FEDERATION_ACTIONS = (
+    "sts:assumerolewithwebidentity",
+    "sts:assumerolewithsaml",
+    "sts:tagsession",
+    "sts:setsourceidentity",
+    "sts:setcontext",
+)
 
 
 @dataclass
@@ -55,10 +66,10 @@ class SymRequest:
     def __init__(self, keys: dict[str, KeyInfo]) -> None:
         self.action = z3.String("action")
         self.resource = z3.String("resource")
-        self.principal = z3.String("principal")
         # True when a statement names principals; otherwise a counterexample
         # leaves the principal out, as the identity-policy case needs.
         self.uses_principal = False
+        self.principal_model = PrincipalModel()
         self.infos = keys
         self.keys: dict[str, KeyModel] = {}
 
@@ -76,9 +87,30 @@ class SymRequest:
             constraints.extend(model.domain)
         return constraints
 
+    def principal_cases(self) -> list[tuple[int, list[z3.BoolRef]]]:
+        """Per form of the principal, the shape of its parts and the facts
+        that tie it to the keys in use. Empty when no statement names
+        principals: the principal is then left out of the request."""
+        if not self.uses_principal:
+            return []
+        return [(kind, self.principal_facts(kind)) for kind in Kind.ALL]
+
+    def principal_facts(self, kind: int) -> list[z3.BoolRef]:
+        """The facts of a principal of form `kind`, including the actions it
+        can call: a web identity or SAML identity calls only the STS
+        federation actions, because every other AWS API call is signed with
+        AWS credentials or is anonymous
+        (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html)."""
+        facts = self.principal_model.cases(self.keys, (kind,))[0][1]
+        if kind == Kind.FEDERATED:
+            facts.append(z3.Or(*[self.action == z3.StringVal(name) for name in FEDERATION_ACTIONS]))
+        return facts
+
     def variables(self) -> list[z3.ExprRef]:
         """Return every z3 constant of the request created so far."""
-        found: list[z3.ExprRef] = [self.action, self.resource, self.principal]
+        found: list[z3.ExprRef] = [self.action, self.resource]
+        if self.uses_principal:
+            found += self.principal_model.variables()
         for model in self.keys.values():
             found.append(model.present)
             if model.count is not None:

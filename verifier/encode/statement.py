@@ -19,7 +19,6 @@ from verifier.encode.logic import all_of, any_of
 from verifier.encode import glob
 from verifier.encode.conditions import encode_conditions, match_string
 from verifier.encode.glob import Compiled, Many, NOTHING, compile_arn, compile_glob
-from verifier.encode.principal import principal_listed
 from verifier.encode.request import SymRequest
 from verifier.encode.strings import match_regex
 from verifier.errors import UnsupportedFeatureError
@@ -170,7 +169,7 @@ class EncodedStatement:
     def _principal_formula(self) -> z3.BoolRef:
         statement = self.statement
         if statement.principal is not None:
-            return principal_listed(self.request.principal, statement.principal, negated=False)
+            return self.request.principal_model.listed(statement.principal, negated=False)
         if statement.not_principal is not None:
-            return z3.Not(principal_listed(self.request.principal, statement.not_principal, negated=True))
+            return z3.Not(self.request.principal_model.listed(statement.not_principal, negated=True))
         return z3.BoolVal(True)

@@ -1,0 +1,401 @@
+"""Properties of one trust or resource policy, proved for every caller.
+
+Each property asks whether the policy allows some request from a caller
+that the property excludes:
+
+- `no-external-access`: a caller outside the zone of trust (`verifier.zone`);
+- `no-public-access`: an anonymous caller, or an IAM or STS principal of an
+  account, organization and VPC that the policy does not name and the zone
+  does not list;
+- `no-confused-deputy`: in a resource policy, a service principal acting for
+  an account outside the zone; in a trust policy, a principal of an account
+  outside the zone that passes no `sts:ExternalId`.
+
+The question is split by the form of the caller (`Kind`), one query per
+form, and the answer is PROVED only if every query is unsatisfiable. A
+satisfying request is replayed through the concrete evaluator and the
+concrete zone test before it is reported.
+
+What an outsider controls: every context key that AWS does not derive from
+the principal, for example `aws:SourceIp`, `aws:UserAgent`, `aws:Referer`,
+`aws:RequestTag/*`, `aws:PrincipalTag/*` (the outsider tags their own
+principals) and `sts:ExternalId`. What an outsider cannot forge: the keys
+tied to the principal in `verifier.encode.principal` (account, ARN,
+organization, OU path, principal type, service name, federation claims of
+other providers), and `aws:SourceVpce` and `aws:SourceVpc` when the zone
+lists trusted endpoints or VPCs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Callable
+
+import z3
+
+from verifier.encode.logic import all_of, any_of, literal
+from verifier.encode.principal import Kind, claim_provider
+from verifier.encode.request import SymRequest
+from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower
+from verifier.errors import InternalError, UnsupportedFeatureError, UsageError
+from verifier.evaluate import Request, evaluate
+from verifier.keys import KeyInfo, KeyType, analyze_keys
+from verifier.policy.document import PolicyDocument, Statement
+from verifier.solver import Deadline, SolveResult, Verdict, solve
+from verifier.zone import (
+    ACCOUNT_ID,
+    ORG_ID,
+    VPC_ID,
+    VPCE_ID,
+    Zone,
+    network_facts,
+    outside_formula,
+    outside_reason,
+    zone_key_names,
+)
+
+
+class Property(str, Enum):
+    NO_EXTERNAL_ACCESS = "no-external-access"
+    NO_PUBLIC_ACCESS = "no-public-access"
+    NO_CONFUSED_DEPUTY = "no-confused-deputy"
+
+
+# Actions a role trust policy governs
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html).
+TRUST_ACTIONS = (
+    "sts:AssumeRole",
+    "sts:AssumeRoleWithSAML",
+    "sts:AssumeRoleWithWebIdentity",
+    "sts:TagSession",
+    "sts:SetSourceIdentity",
+    "sts:SetContext",
+)
+
+
+@dataclass
+class ProveResult:
+    property: Property
+    verdict: Verdict
+    policy_kind: str
+    reason: str | None = None
+    counterexample: Request | None = None
+    explanation: str | None = None
+    statements: tuple[Statement, ...] = ()
+    notes: list[str] = field(default_factory=list)
+
+
+def policy_kind(policy: PolicyDocument) -> str:
+    """Return `trust` for a role trust policy and `resource` for another
+    resource policy. Raise UsageError for a policy without principals."""
+    if not any(s.principal is not None or s.not_principal is not None for s in policy.statements):
+        raise UsageError(
+            f"{policy.source}: no statement has a Principal or NotPrincipal element, so this looks like an "
+            "identity policy; the prove commands take a role trust policy or a resource policy"
+        )
+    no_resources = all(s.resources is None and s.not_resources is None for s in policy.statements)
+    actions = [a.lower() for s in policy.statements for a in (s.actions or ())]
+    if no_resources and actions and all(a.startswith("sts:") for a in actions):
+        return "trust"
+    return "resource"
+
+
+def prove(policy: PolicyDocument, prop: Property, zone: Zone, timeout: float = 30.0) -> ProveResult:
+    """Prove `prop` for `policy` with the zone of trust `zone`."""
+    kind = policy_kind(policy)
+    if prop is not Property.NO_PUBLIC_ACCESS and zone.is_empty():
+        raise UsageError(
+            f"`{prop.value}` needs a zone of trust: give --trusted-account, --trusted-org, --trusted-ou "
+            "or --trusted-federated, or a [zone] table in .iamverify.toml"
+        )
+    deadline = Deadline(timeout)
+    try:
+        return _prove(policy, prop, zone, kind, deadline)
+    except UnsupportedFeatureError as error:
+        return ProveResult(prop, Verdict.UNKNOWN, kind, reason=f"unsupported: {error}")
+
+
+@dataclass
+class _Search:
+    """One property as a list of forms of the caller, the constraints an
+    excluded caller of each form meets, and the concrete test that replays
+    a counterexample (it returns why the caller is excluded, or None)."""
+
+    kinds: tuple[int, ...]
+    excluded: Callable[[SymRequest, int], list[z3.BoolRef]]
+    replay: Callable[[Request], str | None]
+    extra_keys: list[str]
+
+
+def _prove(policy: PolicyDocument, prop: Property, zone: Zone, kind: str, deadline: Deadline) -> ProveResult:
+    search = _search_for(policy, prop, zone, kind)
+    infos = analyze_keys([policy])
+    for name in search.extra_keys:
+        if name not in infos:
+            multivalued = name.endswith("orgpaths")
+            infos[name] = KeyInfo(name=name, type=KeyType.STRING, multivalued=multivalued, bound=1, well_typed=True)
+    request = SymRequest(infos)
+    request.uses_principal = True
+    for name in search.extra_keys:
+        request.key(name)
+    whole = ActionSlice(ANY_ACTION)
+    allows = [EncodedStatement(s, request).formula(whole) for s in policy.allow_statements]
+    denies = [EncodedStatement(s, request).formula(whole) for s in policy.deny_statements]
+    base = [any_of(allows), z3.Not(any_of(denies))]
+    if kind == "trust":
+        base.append(any_of([request.action == literal(ascii_lower(a)) for a in TRUST_ACTIONS]))
+    display = _display_names(policy)
+    unknown: list[str] = []
+    for principal_kind in search.kinds:
+        if deadline.expired():
+            unknown.append("timed out")
+            break
+        excluded = search.excluded(request, principal_kind)
+        if any(z3.is_false(z3.simplify(f)) for f in excluded):
+            continue
+        facts = request.principal_facts(principal_kind)
+        assertions = base + excluded + request.domain() + facts
+        result = solve(assertions, deadline, request.variables())
+        if result.status == z3.unsat:
+            continue
+        if result.status == z3.unknown:
+            unknown.append(f"callers of the form `{Kind.NAMES[principal_kind]}`: {result.reason}")
+            continue
+        model = _readable(assertions, request, policy, deadline) or result.model
+        from verifier.check import extract_request
+
+        counterexample = _readable_request(policy, extract_request(model, request, display), kind, zone, search)
+        return _confirmed(policy, prop, kind, counterexample, search)
+    if unknown:
+        return ProveResult(prop, Verdict.UNKNOWN, kind, reason="; ".join(unknown[:3]))
+    return ProveResult(prop, Verdict.PROVED, kind)
+
+
+def _search_for(policy: PolicyDocument, prop: Property, zone: Zone, kind: str) -> _Search:
+    not_service = tuple(k for k in Kind.ALL if k != Kind.SERVICE)
+    # Only IAM and STS principals and federated identities assume roles.
+    callers = (*Kind.ARN, Kind.FEDERATED) if kind == "trust" else not_service
+    if prop is Property.NO_EXTERNAL_ACCESS:
+        return _Search(
+            kinds=callers,
+            excluded=lambda request, k: [outside_formula(zone, request, k), *network_facts(zone, request)],
+            replay=lambda request: outside_reason(zone, request),
+            extra_keys=zone_key_names(zone),
+        )
+    if prop is Property.NO_PUBLIC_ACCESS:
+        wider = zone.merged(named_in(policy))
+        kinds = Kind.ARN if kind == "trust" else (*Kind.IN_ACCOUNT, Kind.ANONYMOUS)
+        return _Search(
+            kinds=kinds,
+            excluded=lambda request, k: [outside_formula(wider, request, k), *network_facts(wider, request)],
+            replay=lambda request: outside_reason(wider, request),
+            extra_keys=zone_key_names(wider),
+        )
+    if kind == "trust":
+        return _Search(
+            kinds=Kind.ARN,
+            excluded=lambda request, k: [outside_formula(zone, request, k), z3.Not(request.key("sts:externalid").present)],
+            replay=lambda request: _external_id_reason(zone, request),
+            extra_keys=[*zone_key_names(zone), "sts:externalid"],
+        )
+    return _Search(
+        kinds=(Kind.SERVICE,),
+        excluded=lambda request, k: _deputy_outside(zone, request),
+        replay=lambda request: deputy_reason(zone, request),
+        extra_keys=list(SOURCE_KEYS),
+    )
+
+
+def named_in(policy: PolicyDocument) -> Zone:
+    """Accounts, organizations, VPC endpoints and VPCs that the policy names
+    anywhere, as literal IDs. `no-public-access` treats them as known
+    parties: a caller from any other account is the public."""
+    texts: list[str] = []
+    for statement in policy.statements:
+        for element in (statement.principal, statement.not_principal):
+            if element is not None:
+                texts += [*element.aws, *element.service, *element.federated, *element.canonical_user]
+        texts += list(statement.resources or ()) + list(statement.not_resources or ())
+        for condition in statement.conditions:
+            texts += list(condition.values)
+    text = "\n".join(texts)
+
+    def found(shape: re.Pattern[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m.group(0) for m in re.finditer(rf"(?<![0-9a-z-])(?:{shape.pattern})(?![0-9a-z-])", text)))
+
+    return Zone(accounts=found(ACCOUNT_ID), orgs=found(ORG_ID), vpces=found(VPCE_ID), vpcs=found(VPC_ID))
+
+
+# --- Confused deputy ---------------------------------------------------------
+
+SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths", "aws:sourceowner")
+
+
+def _deputy_outside(zone: Zone, request: SymRequest) -> list[z3.BoolRef]:
+    """Source keys of a service acting for a resource outside the zone. A
+    key the service does not send is absent; a key it sends names the
+    outside resource or its account. An ARN whose account field is empty,
+    such as an S3 bucket ARN, does not name an account."""
+    facts: list[z3.BoolRef] = []
+
+    def text_of(name: str) -> tuple[z3.BoolRef, z3.SeqRef | None]:
+        key = request.key(name)
+        return key.present, key.elements[0].text
+
+    for name in ("aws:sourceaccount", "aws:sourceowner"):
+        present, text = text_of(name)
+        if text is not None:
+            facts.append(z3.Implies(present, all_of([text != literal(a) for a in zone.accounts])))
+    present, text = text_of("aws:sourcearn")
+    if text is not None and zone.accounts:
+        field = z3.Star(z3.Union(z3.Range(" ", "9"), z3.Range(";", "~")))
+        accounts = z3.Union(*[z3.Re(a) for a in zone.accounts]) if len(zone.accounts) > 1 else z3.Re(zone.accounts[0])
+        owned = z3.Concat(z3.Re("arn:"), field, z3.Re(":"), field, z3.Re(":"), field, z3.Re(":"), accounts, z3.Re(":"), z3.Star(z3.AllChar(z3.ReSort(z3.StringSort()))))
+        facts.append(z3.Implies(present, z3.Not(z3.InRe(text, owned))))
+    present, text = text_of("aws:sourceorgid")
+    if text is not None:
+        facts.append(z3.Implies(present, all_of([text != literal(o) for o in zone.orgs])))
+    key = request.key("aws:sourceorgpaths")
+    prefixes = [*zone.ous, *[o + "/" for o in zone.orgs]]
+    for index, element in enumerate(key.elements):
+        if element.text is not None:
+            facts.append(z3.Implies(z3.And(key.present, key.used(index)), all_of([z3.Not(z3.PrefixOf(literal(p), element.text)) for p in prefixes])))
+    return facts
+
+
+def deputy_reason(zone: Zone, request: Request) -> str | None:
+    """Say why a service request acts for a resource outside the zone, or
+    return None when a source key places it inside."""
+    context = {name.lower(): value for name, value in request.context.items()}
+    service = request.principal or "the service"
+    for name in ("aws:sourceaccount", "aws:sourceowner"):
+        value = context.get(name)
+        if isinstance(value, str) and value in zone.accounts:
+            return None
+    arn = context.get("aws:sourcearn")
+    if isinstance(arn, str):
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and parts[4] in zone.accounts:
+            return None
+    org = context.get("aws:sourceorgid")
+    if isinstance(org, str) and org in zone.orgs:
+        return None
+    paths = context.get("aws:sourceorgpaths")
+    prefixes = [*zone.ous, *[o + "/" for o in zone.orgs]]
+    if isinstance(paths, tuple) and any(p.startswith(prefix) for p in paths for prefix in prefixes):
+        return None
+    sent = [f"{name} = {value!r}" for name, value in request.context.items() if name.lower() in SOURCE_KEYS]
+    detail = "with " + ", ".join(sent) if sent else "with no source key"
+    return f"{service} can act for a resource outside the zone, {detail}"
+
+
+def _external_id_reason(zone: Zone, request: Request) -> str | None:
+    reason = outside_reason(zone, request)
+    if reason is None:
+        return None
+    if any(name.lower() == "sts:externalid" for name in request.context):
+        return None
+    return f"{reason}, and the request passes no sts:ExternalId"
+
+
+# --- Readable counterexamples ------------------------------------------------
+
+READABLE_SECONDS = 1.0
+
+
+def _readable(assertions: list[z3.BoolRef], request: SymRequest, policy: PolicyDocument, deadline: Deadline) -> z3.ModelRef | None:
+    """Solve again with constraints that make the counterexample read well:
+    an action the AWS reference defines, the commercial partition, and
+    names made of word characters. None when that finds no model in time."""
+    from verifier.catalog import default_catalog
+
+    catalog = default_catalog()
+    names: dict[str, None] = {}
+    for statement in policy.allow_statements:
+        for pattern in statement.actions or ():
+            for name in catalog.actions_matching(pattern)[:200]:
+                names[ascii_lower(name)] = None
+    principal = request.principal_model
+    word = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re("/"), z3.Re("."), z3.Re("-"), z3.Re("_"))
+    extra = [
+        z3.Or(z3.Not(principal.is_kind(*Kind.ARN)), principal.partition == z3.StringVal("aws")),
+        *[z3.InRe(part, z3.Star(word)) for part in (principal.tail, principal.role, principal.session, principal.role_path)],
+        z3.InRe(principal.name, z3.Star(z3.Union(word, z3.Re(":")))),
+        z3.Or(principal.kind != Kind.SERVICE, z3.SuffixOf(z3.StringVal(".amazonaws.com"), principal.name)),
+    ]
+    for name, key in request.keys.items():
+        extra += [z3.InRe(e.text, z3.Star(z3.Range("!", "~"))) for e in key.elements if e.text is not None]
+        if claim_provider(name) is not None:
+            # Providers such as GitHub send their claims with every token.
+            extra.append(z3.Implies(principal.kind == Kind.FEDERATED, z3.And(key.present, z3.Length(key.elements[0].text) > 0)))
+    if names:
+        extra.append(any_of([request.action == literal(name) for name in list(names)[:2000]]))
+    budget = Deadline(min(READABLE_SECONDS, deadline.remaining_ms() / 1000))
+    result = solve(assertions + extra, budget, request.variables(), z3_first_ms=0, z3_last=False, verified=assertions)
+    return result.model if result.status == z3.sat else None
+
+
+def _readable_request(policy: PolicyDocument, request: Request, kind: str, zone: Zone, search: _Search) -> Request:
+    """Spell the action as AWS does and, when the replay still holds, swap
+    the resource for one the policy names."""
+    from verifier.catalog import default_catalog
+
+    action = default_catalog().action(request.action)
+    if action is not None:
+        request = Request(action=action.name, resource=request.resource, principal=request.principal, context=request.context)
+    if kind == "trust":
+        account = zone.accounts[0] if zone.accounts else "123456789012"
+        candidates = [f"arn:aws:iam::{account}:role/example"]
+    else:
+        candidates = [
+            text.replace("*", "example").replace("?", "x")
+            for s in policy.allow_statements
+            for text in (s.resources or ())
+            if text.startswith("arn:") and "${" not in text
+        ]
+    for candidate in candidates:
+        trial = Request(action=request.action, resource=candidate, principal=request.principal, context=request.context)
+        if evaluate(policy, trial).allowed and search.replay(trial) is not None:
+            return trial
+    return request
+
+
+def _confirmed(policy: PolicyDocument, prop: Property, kind: str, request: Request, search: _Search) -> ProveResult:
+    """Replay the counterexample through the concrete evaluator and the
+    concrete test of the property before it is reported."""
+    decision = evaluate(policy, request)
+    reason = search.replay(request)
+    if not decision.allowed or reason is None:
+        raise InternalError(
+            f"the counterexample failed replay (allowed: {decision.allowed}, excluded caller: {reason is not None}): {request}"
+        )
+    return ProveResult(
+        prop,
+        Verdict.REFUTED,
+        kind,
+        counterexample=request,
+        explanation=reason,
+        statements=decision.allow_statements,
+    )
+
+
+def _display_names(policy: PolicyDocument) -> dict[str, str]:
+    names = {
+        "aws:principalaccount": "aws:PrincipalAccount",
+        "aws:principalorgid": "aws:PrincipalOrgID",
+        "aws:principalorgpaths": "aws:PrincipalOrgPaths",
+        "aws:sourcevpce": "aws:SourceVpce",
+        "aws:sourcevpc": "aws:SourceVpc",
+        "aws:sourceaccount": "aws:SourceAccount",
+        "aws:sourcearn": "aws:SourceArn",
+        "aws:sourceorgid": "aws:SourceOrgID",
+        "aws:sourceorgpaths": "aws:SourceOrgPaths",
+        "aws:sourceowner": "aws:SourceOwner",
+        "sts:externalid": "sts:ExternalId",
+    }
+    for statement in policy.statements:
+        for condition in statement.conditions:
+            names[condition.key_name] = condition.key
+    return names
