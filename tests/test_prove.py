@@ -409,3 +409,52 @@ def test_cli_missing_zone_and_identity_policy(tmp_path):
     result = run_cli(tmp_path, identity, "no-public-access")
     assert result.exit_code == 2
     assert "identity policy" in result.output
+
+
+# --- who-can ---------------------------------------------------------------------
+
+
+def scopes(document: PolicyDocument) -> set[tuple[str, str | None]]:
+    from verifier.who_can import who_can
+
+    result = who_can(document, timeout=60)
+    assert result.complete, result.reason
+    return {(entry.scope, entry.name) for entry in result.entries}
+
+
+def test_who_can_trust_policy_with_three_groups():
+    provider = f"arn:aws:iam::{OURS}:oidc-provider/{GITHUB}"
+    document = policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OURS}:role/deploy"}, "Action": "sts:AssumeRole"},
+        {"Effect": "Allow", "Principal": {"AWS": THEIRS}, "Action": "sts:AssumeRole"},
+        {"Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity"},
+    )
+    assert scopes(document) == {
+        ("role", f"arn:aws:iam::{OURS}:role/deploy"),
+        ("account", THEIRS),
+        ("federated", provider),
+    }
+
+
+def test_who_can_public_and_organization_grants():
+    assert scopes(policy(bucket("*"))) >= {("anonymous", None), ("any-account", None)}
+    organization = policy(bucket("*", {"StringEquals": {"aws:PrincipalOrgID": ORG}}))
+    assert scopes(organization) == {("organization", ORG)}
+
+
+def test_who_can_nobody_behind_a_deny():
+    document = policy(bucket({"AWS": THEIRS}), bucket("*", effect="Deny"))
+    assert scopes(document) == set()
+
+
+def test_who_can_cli_text(tmp_path):
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+
+    path = tmp_path / "trust.json"
+    path.write_text(json.dumps(CROSS_ACCOUNT))
+    result = CliRunner().invoke(cli, ["who-can", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"any principal of account {THEIRS}" in result.output
+    assert "Complete:" in result.output

@@ -352,6 +352,28 @@ _prove_command(
 )
 
 
+@cli.command(name="who-can")
+@click.argument("policy", type=click.Path(dir_okay=False))
+@FORMAT_OPTION
+@TIMEOUT_OPTION
+def who_can(policy: str, output_format: str, timeout: float) -> None:
+    """List every caller that can assume the role or use the resource under POLICY.
+
+    The list is built by repeated solving until the solver proves that it
+    covers every allowed caller. Exit 0 when the list is complete; exit 3
+    when it may be incomplete (time limit, unsupported construct).
+    """
+    from verifier.who_can import who_can as describe, who_can_json, who_can_text
+
+    document = _load_all(policy)[0]
+    result = _guarded(lambda: describe(document, timeout=timeout))
+    if output_format == "json":
+        click.echo(json.dumps(who_can_json(result), indent=2))
+    else:
+        click.echo(who_can_text(result, policy))
+    sys.exit(0 if result.complete else EXIT_UNKNOWN)
+
+
 def _load_all(*paths: str) -> list[PolicyDocument]:
     """Load every file, reporting the problems of all of them before exiting."""
     documents: list[PolicyDocument] = []

@@ -1,0 +1,242 @@
+"""Describe every caller that a trust or resource policy lets in.
+
+The description is a list of entries (a role, a user, an account, an
+organization, a service, a federated provider, any AWS account, anyone) and
+is built by repeated solving: find an allowed caller that no entry covers,
+add the narrowest entry that the policy's own names give for it, and solve
+again. When no uncovered caller is left, the solver has proved that the
+entries cover every allowed caller. Each entry lists the statements that
+allow its first caller, with their conditions, because conditions decide
+which requests of that caller get in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from verifier.encode.logic import any_of, literal
+from verifier.encode.principal import Kind, parse_principal
+from verifier.encode.request import SymRequest
+from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower
+from verifier.errors import InternalError, UnsupportedFeatureError
+from verifier.evaluate import Request, evaluate
+from verifier.keys import analyze_keys
+from verifier.policy.document import PolicyDocument, Statement
+from verifier.prove import TRUST_ACTIONS, named_in, policy_kind
+from verifier.solver import Deadline, solve
+
+# Entries found before the description counts as too long to be useful.
+MAX_ENTRIES = 50
+
+
+@dataclass
+class Entry:
+    """A group of callers: `scope` is one of role, user, principal, account,
+    organization, any-account, service, any-service, federated,
+    any-federated, anonymous; `name` identifies the group where the scope
+    needs one."""
+
+    scope: str
+    name: str | None
+    example: Request
+    statements: tuple[Statement, ...] = ()
+
+    def text(self) -> str:
+        names = {
+            "role": f"sessions of role {self.name}",
+            "user": f"IAM user {self.name}",
+            "principal": f"principal {self.name}",
+            "account": f"any principal of account {self.name}",
+            "organization": f"any principal of an account in organization {self.name}",
+            "any-account": "any principal of any AWS account",
+            "service": f"service {self.name}",
+            "any-service": "any AWS service",
+            "federated": f"identities from provider {self.name}",
+            "any-federated": "identities from any federated provider",
+            "anonymous": "anyone, including anonymous callers",
+        }
+        return names[self.scope]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scope": self.scope,
+            "name": self.name,
+            "description": self.text(),
+            "example_principal": self.example.principal,
+            "statements": [
+                {"index": s.index, "sid": s.sid, "path": s.path, "line": s.line, "conditions": _conditions(s)} for s in self.statements
+            ],
+        }
+
+
+@dataclass
+class WhoCanResult:
+    policy_kind: str
+    complete: bool
+    entries: list[Entry] = field(default_factory=list)
+    reason: str | None = None
+
+
+def who_can(policy: PolicyDocument, timeout: float = 30.0) -> WhoCanResult:
+    """Describe every caller that `policy` allows, until the description is
+    proved complete or the time runs out."""
+    kind = policy_kind(policy)
+    try:
+        return _who_can(policy, kind, Deadline(timeout))
+    except UnsupportedFeatureError as error:
+        return WhoCanResult(kind, complete=False, reason=f"unsupported: {error}")
+
+
+def _who_can(policy: PolicyDocument, kind: str, deadline: Deadline) -> WhoCanResult:
+    from verifier.check import extract_request
+
+    request = SymRequest(analyze_keys([policy]))
+    request.uses_principal = True
+    whole = ActionSlice(ANY_ACTION)
+    allows = [EncodedStatement(s, request).formula(whole) for s in policy.allow_statements]
+    denies = [EncodedStatement(s, request).formula(whole) for s in policy.deny_statements]
+    base = [any_of(allows), z3.Not(any_of(denies))]
+    if kind == "trust":
+        base.append(any_of([request.action == literal(ascii_lower(a)) for a in TRUST_ACTIONS]))
+    named = _names(policy)
+    kinds = (*Kind.ARN, Kind.FEDERATED) if kind == "trust" else Kind.ALL
+    entries: list[Entry] = []
+    while len(entries) < MAX_ENTRIES:
+        found = None
+        for principal_kind in kinds:
+            if deadline.expired():
+                return WhoCanResult(kind, complete=False, entries=entries, reason="timed out")
+            uncovered = [z3.Not(_covers(entry, request)) for entry in entries]
+            assertions = base + uncovered + request.domain() + request.principal_facts(principal_kind)
+            result = solve(assertions, deadline, request.variables())
+            if result.status == z3.unknown:
+                return WhoCanResult(kind, complete=False, entries=entries, reason=f"callers of the form `{Kind.NAMES[principal_kind]}`: {result.reason}")
+            if result.status == z3.sat:
+                found = extract_request(result.model, request, {})
+                break
+        if found is None:
+            return WhoCanResult(kind, complete=True, entries=entries)
+        entries.append(_entry_for(policy, found, named))
+    return WhoCanResult(kind, complete=False, entries=entries, reason=f"more than {MAX_ENTRIES} groups of callers")
+
+
+@dataclass
+class _Names:
+    roles: set[tuple[str, str, str]]
+    principals: set[str]
+    accounts: set[str]
+    orgs: set[str]
+    services: set[str]
+    federated: set[str]
+
+
+def _names(policy: PolicyDocument) -> _Names:
+    names = _Names(set(), set(), set(named_in(policy).accounts), set(named_in(policy).orgs), set(), set())
+    for statement in policy.statements:
+        for element in (statement.principal, statement.not_principal):
+            if element is None:
+                continue
+            for name in element.aws:
+                parsed = parse_principal(name)
+                if parsed is not None:
+                    names.principals.add(name)
+                parts = name.split(":", 5)
+                if len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/"):
+                    names.roles.add((parts[1], parts[4], parts[5].rsplit("/", 1)[-1]))
+            names.services.update(element.service)
+            names.federated.update(element.federated)
+    return names
+
+
+def _entry_for(policy: PolicyDocument, found: Request, named: _Names) -> Entry:
+    """Return the narrowest entry, by the names the policy uses, that covers
+    the caller of `found`."""
+    decision = evaluate(policy, found)
+    if not decision.allowed:
+        raise InternalError(f"an allowed caller failed replay through the concrete evaluator: {found}")
+    parsed = parse_principal(found.principal or "")
+    if parsed is None:
+        raise InternalError(f"the solver returned no valid principal: {found.principal!r}")
+    context = {k.lower(): v for k, v in found.context.items()}
+    org = context.get("aws:principalorgid")
+    scope, name = "anonymous", None
+    if parsed.kind == Kind.SESSION and (parsed.partition, parsed.account, parsed.role) in named.roles:
+        scope, name = "role", f"arn:{parsed.partition}:iam::{parsed.account}:role/{parsed.role}"
+    elif parsed.kind in Kind.ARN and found.principal in named.principals:
+        scope, name = ("user" if parsed.kind == Kind.USER else "principal"), found.principal
+    elif parsed.kind in Kind.IN_ACCOUNT and parsed.account in named.accounts:
+        scope, name = "account", parsed.account
+    elif parsed.kind in Kind.IN_ACCOUNT and isinstance(org, str) and org in named.orgs:
+        scope, name = "organization", org
+    elif parsed.kind in Kind.IN_ACCOUNT:
+        scope = "any-account"
+    elif parsed.kind == Kind.SERVICE:
+        scope, name = ("service", parsed.name) if parsed.name in named.services else ("any-service", None)
+    elif parsed.kind == Kind.FEDERATED:
+        scope, name = ("federated", parsed.name) if parsed.name in named.federated else ("any-federated", None)
+    return Entry(scope, name, found, decision.allow_statements)
+
+
+def _covers(entry: Entry, request: SymRequest) -> z3.BoolRef:
+    """Return the formula true for the callers that `entry` describes."""
+    model = request.principal_model
+    scope = entry.scope
+    if scope == "role":
+        _, _, rest = entry.name.partition("arn:")
+        partition, _, rest = rest.partition(":iam::")
+        account, _, role = rest.partition(":role/")
+        return z3.And(
+            model.kind == Kind.SESSION, model.partition == literal(partition), model.account == literal(account), model.role == literal(role)
+        )
+    if scope in ("user", "principal"):
+        return model.equals(entry.name)
+    if scope == "account":
+        return z3.And(model.is_kind(*Kind.IN_ACCOUNT), model.account == literal(entry.name))
+    if scope == "organization":
+        return z3.And(model.is_kind(*Kind.IN_ACCOUNT), model.in_org, model.org == literal(entry.name))
+    if scope == "any-account":
+        return model.is_kind(*Kind.IN_ACCOUNT)
+    if scope == "service":
+        return model.equals(entry.name)
+    if scope == "any-service":
+        return model.kind == Kind.SERVICE
+    if scope == "federated":
+        return model.equals("federated:" + entry.name)
+    if scope == "any-federated":
+        return model.kind == Kind.FEDERATED
+    return model.kind == Kind.ANONYMOUS
+
+
+def _conditions(statement: Statement) -> list[str]:
+    return [f"{c.operator.text} {c.key} {list(c.values)}" for c in statement.conditions]
+
+
+def who_can_text(result: WhoCanResult, name: str) -> str:
+    kind = "trust policy" if result.policy_kind == "trust" else "resource policy"
+    verb = "assume the role" if result.policy_kind == "trust" else "use the resource"
+    lines = [f"Callers who can {verb} under {name} ({kind}):"]
+    if not result.entries:
+        lines.append("  nobody")
+    for entry in result.entries:
+        lines.append(f"  - {entry.text()}")
+        for statement in entry.statements:
+            conditions = _conditions(statement)
+            suffix = f", if {'; '.join(conditions)}" if conditions else ", with no condition"
+            lines.append(f"      allowed by {statement.label}{suffix}")
+    if result.complete:
+        lines.append("Complete: the solver proved that every allowed caller falls under an entry above.")
+    else:
+        lines.append(f"INCOMPLETE: {result.reason}. Callers beyond these entries may be allowed.")
+    return "\n".join(lines)
+
+
+def who_can_json(result: WhoCanResult) -> dict[str, Any]:
+    return {
+        "policy_kind": result.policy_kind,
+        "complete": result.complete,
+        "reason": result.reason,
+        "entries": [entry.to_json() for entry in result.entries],
+    }
