@@ -74,13 +74,16 @@ def changed_files(base: str, paths: tuple[str, ...], cwd: str | Path = ".") -> l
     """List the files under `paths` that differ between `base` and the
     working tree, renames followed, plus untracked files as added."""
     pathspec = ["--", *paths] if paths else []
-    output = run_git(["diff", "--name-status", "-M", "-z", base, *pathspec], cwd).decode("utf-8", "surrogateescape")
-    fields = output.split("\0")
+    # Rename detection needs both paths in the diff, so the whole tree is
+    # diffed and then narrowed to the files that the paths select.
+    selected = set(_names(run_git(["diff", "--name-only", "--no-renames", "-z", base, *pathspec], cwd)))
+    untracked = _names(run_git(["ls-files", "--others", "--exclude-standard", "-z", "--full-name", *pathspec], cwd))
+    selected.update(untracked)
+    fields = _names(run_git(["diff", "--name-status", "-M", "-z", base], cwd), keep_empty=True)
     changes: list[FileChange] = []
     position = 0
     while position < len(fields) and fields[position]:
-        status = fields[position]
-        kind = status[0]
+        kind = fields[position][0]
         if kind in "RC":
             old_path, new_path = fields[position + 1], fields[position + 2]
             position += 3
@@ -91,13 +94,16 @@ def changed_files(base: str, paths: tuple[str, ...], cwd: str | Path = ".") -> l
             new_path = None
         elif kind == "A":
             old_path = None
-        changes.append(FileChange(kind, old_path, new_path))
-    untracked = run_git(["ls-files", "--others", "--exclude-standard", "-z", "--full-name", *pathspec], cwd)
-    for path in untracked.decode("utf-8", "surrogateescape").split("\0"):
-        if path:
-            changes.append(FileChange("A", None, path))
+        if new_path in selected or old_path in selected:
+            changes.append(FileChange(kind, old_path, new_path))
+    changes += [FileChange("A", None, path) for path in untracked]
     changes.sort(key=lambda c: c.new_path or c.old_path or "")
     return [c for c in changes if _has_policy_suffix(c.new_path) or _has_policy_suffix(c.old_path)]
+
+
+def _names(output: bytes, keep_empty: bool = False) -> list[str]:
+    names = output.decode("utf-8", "surrogateescape").split("\0")
+    return names if keep_empty else [name for name in names if name]
 
 
 def _policy_change(base: str, root: Path, change: FileChange) -> PolicyChange | Finding | None:
