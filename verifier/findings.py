@@ -2,9 +2,9 @@
 `--cloudformation`.
 
 A source (a git diff, a Terraform plan, a pair of CloudFormation templates)
-yields `PolicyChange`s, pairs of an old and a new policy version, and
-findings it decides without the solver: an invalid document, a value known
-only after deployment, a removed policy. `run_changes` checks each change and
+yields `PolicyChange`s, which pair an old and a new policy version. It also
+yields the findings it decides without the solver: an invalid document, a
+value known only after deployment, a removed policy. `run_changes` checks each change and
 returns one `Finding` per policy. The run's exit code is the most severe
 outcome: invalid input (2) before unknown (3) before refuted (1) before
 proved or removed (0), so a CI build fails whenever any policy could not be
@@ -51,7 +51,7 @@ _EXIT_CODES = {
 class Location:
     """Where a policy comes from: a file, and inside it an optional line,
     resource (Terraform address or CloudFormation logical ID) and the
-    attribute or property path that holds the document."""
+    attribute or property path that contains the document."""
 
     file: str
     line: int | None = None

@@ -1,22 +1,21 @@
 """Policy changes between two versions of a CloudFormation template.
 
 Resources are matched by logical ID. For each resource type in
-`POLICY_PROPERTIES`, each policy property (and each inline policy of a role,
-user or group, matched by `PolicyName`) becomes a `PolicyChange` from the old
-template to the new one, after intrinsic functions are resolved over the
-values known offline (see `verifier.sources.intrinsics`).
+`POLICY_PROPERTIES`, each policy property becomes a `PolicyChange` from the
+old template to the new one, and so does each inline policy of a role, user
+or group, matched by `PolicyName`. Intrinsic functions are first resolved
+over the values known offline (see `verifier.sources.intrinsics`).
 
 A policy whose resolved value is the same in both versions is unchanged and
-not reported, even when it holds unresolved values, because both versions
+not reported, even when it contains unresolved values, because both versions
 deploy to the same stack and get the same values. A changed policy that
-still holds an unresolved value is reported UNKNOWN, naming the logical ID,
+still contains an unresolved value is reported UNKNOWN, naming the logical ID,
 the property and the expression.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from verifier.findings import Finding, Location, Outcome, PolicyChange, invalid_
 from verifier.policy.document import EMPTY_POLICY, PolicyDocument
 from verifier.policy.parse import parse_policy_text, validate_policy
 from verifier.sources.intrinsics import Resolver, Unresolved, unresolved_values
-from verifier.sources.template import LineDict, parse_template
+from verifier.sources.template import parse_template
 
 # Properties that hold one policy document, by resource type.
 POLICY_PROPERTIES: dict[str, tuple[str, ...]] = {
@@ -160,9 +159,9 @@ def _change(location: Location, old: _Template, old_raw: Any, new: _Template, ne
 
 
 def _unknown(location: Location, label: str, unresolved: list[Unresolved]) -> Finding:
-    shown = "; ".join(f"{u}: {u.hint}" for u in unresolved[:3])
+    listed = "; ".join(f"{u}: {u.hint}" for u in unresolved[:3])
     more = f" and {len(unresolved) - 3} more" if len(unresolved) > 3 else ""
-    reason = f"{label} depends on values unknown before deployment: {shown}{more}"
+    reason = f"{label} depends on values unknown before deployment: {listed}{more}"
     return Finding(location, Outcome.UNKNOWN, new_name=label, reason=reason)
 
 

@@ -3,7 +3,7 @@
 `git diff --name-status -M REF -- PATHS` lists the files that differ between
 REF and the working tree, with renames detected; files that git does not
 track yet count as added. Every `.json`, `.yaml` or `.yml` file among them
-that holds a policy document becomes a `PolicyChange` from its REF version
+that contains a policy document becomes a `PolicyChange` from its REF version
 (read with `git show REF:PATH`) to the working-tree version. An added file is
 checked against the empty policy, so all of its access is new. A deleted
 policy is reported as removed. Files that hold no policy are skipped.
@@ -56,7 +56,7 @@ class _Version:
 
 def git_changes(base: str, paths: tuple[str, ...], cwd: str | Path = ".") -> tuple[list[PolicyChange | Finding], list[str]]:
     """Return the changes of the policy files under `paths` since `base`,
-    and the changed files skipped because they hold no policy."""
+    and the changed files skipped because they contain no policy."""
     root = Path(run_git(["rev-parse", "--show-toplevel"], cwd).decode().strip())
     check_revision(base, cwd)
     items: list[PolicyChange | Finding] = []
@@ -108,7 +108,7 @@ def _names(output: bytes, keep_empty: bool = False) -> list[str]:
 
 def _policy_change(base: str, root: Path, change: FileChange) -> PolicyChange | Finding | None:
     """Turn a changed file into a change to check or a decided finding, or
-    return None for a file that holds no policy."""
+    return None for a file that contains no policy."""
     old_name = f"{base}:{change.old_path}" if change.old_path else None
     old = _read_version(_git_show(base, change.old_path, root), old_name) if change.old_path else _Version()
 
@@ -121,8 +121,8 @@ def _policy_change(base: str, root: Path, change: FileChange) -> PolicyChange | 
     new = _read_version(_read_working_tree(root / change.new_path), change.new_path)
     renamed_from = change.old_path if change.status == "R" else None
     if new.document is None:
-        # A policy-shaped file, or a file that was a policy at the base and
-        # no longer parses, is an invalid policy; anything else is no policy.
+        # A policy-shaped file is an invalid policy, and so is a file that
+        # was a policy at the base and no longer parses. Other files are skipped.
         if new.error is not None and (new.policy_shaped or old.document is not None or old.policy_shaped):
             return invalid_finding(location, new.error)
         return None

@@ -6,10 +6,10 @@ as `LogicalId` and its `Fn::GetAtt` as `LogicalId.Attribute`), the
 template's `Mappings`, and conditions built from them. `Ref`, `Fn::Sub`,
 `Fn::Join`, `Fn::Select`, `Fn::Split`, `Fn::FindInMap`, `Fn::If` and
 `Fn::GetAtt` are resolved over them, and `Ref: AWS::NoValue` removes the
-property that holds it. A parameter's `Default` is not used, because a
+property that contains it. A parameter's `Default` is not used, because a
 deployment may override it.
 
-Anything else stays unresolved: the result holds an `Unresolved` marker in
+Anything else stays unresolved: the result contains an `Unresolved` marker in
 its place, which names the function, so that the caller can report it.
 Intrinsic functions reference:
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html

@@ -1,6 +1,6 @@
 """Policy changes in a Terraform plan, as `terraform show -json` prints it.
 
-Each entry of `resource_changes` holds the resource's attributes before and
+Each entry of `resource_changes` contains the resource's attributes before and
 after the planned change. For the resource types in `POLICY_ATTRIBUTES`, each
 policy attribute (a JSON string) becomes a `PolicyChange` from `before` to
 `after`. A policy rendered by an `aws_iam_policy_document` data source
@@ -39,7 +39,7 @@ POLICY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "aws_ecr_repository_policy": ("policy",),
     "aws_secretsmanager_secret_policy": ("policy",),
 }
-# `aws_iam_role` also holds a list of `inline_policy` blocks, each with a
+# `aws_iam_role` also contains a list of `inline_policy` blocks, each with a
 # `name` and a `policy`.
 INLINE_POLICY_BLOCKS = {"aws_iam_role": "inline_policy"}
 
@@ -167,19 +167,21 @@ class _Plan:
         self, resource: dict[str, Any], attribute: str, old_text: Any, new_text: Any, unknown: bool
     ) -> PolicyChange | Finding | None:
         """Return the change of one policy attribute, a decided finding, or
-        None when the attribute holds no policy in either version or did not
+        None when the attribute has no policy in either version or did not
         change."""
         address = str(resource.get("address"))
         location = Location(self.path, resource=address, attribute=attribute)
         name = f"{address}.{attribute}"
         if unknown:
             return self._unknown(resource, attribute)
+
         if not new_text:
             if old_text:
                 return Finding(location, Outcome.REMOVED, old_name=f"{name} (before)")
             return None
         if new_text == old_text:
             return None
+
         if not isinstance(new_text, str):
             error = PolicyError(name, [Issue("", f"expected a policy document as a JSON string, found {type(new_text).__name__}")])
             return invalid_finding(location, error)
@@ -187,6 +189,7 @@ class _Plan:
             new = _without_lines(parse_policy_text(new_text, f"{name} (after)"))
         except PolicyError as error:
             return invalid_finding(location, error)
+
         old_name = f"{name} (before)"
         old: PolicyDocument = EMPTY_POLICY
         if isinstance(old_text, str) and old_text:
