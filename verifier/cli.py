@@ -52,9 +52,15 @@ def cli(verbose: bool) -> None:
 
 
 @cli.command()
-@click.argument("old", type=click.Path(dir_okay=False))
-@click.argument("new", type=click.Path(dir_okay=False))
-@FORMAT_OPTION
+@click.argument("files", metavar="OLD NEW | [PATH...]", nargs=-1, type=click.Path())
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif", "junit", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Output format; `json` prints exactly one JSON object, `sarif` is SARIF 2.1.0.",
+)
 @TIMEOUT_OPTION
 @click.option(
     "--known-actions-only",
@@ -64,12 +70,66 @@ def cli(verbose: bool) -> None:
         "Not sound for wildcards: a proof then says nothing about actions AWS adds later."
     ),
 )
-def check(old: str, new: str, output_format: str, timeout: float, known_actions_only: bool) -> None:
+@click.option("--base", metavar="REF", help="Check each policy file under PATHs that changed since the git revision REF.")
+@click.option("--terraform-plan", metavar="FILE", help="Check the policies changed in a `terraform show -json` plan.")
+@click.option(
+    "--cloudformation",
+    is_flag=True,
+    help="Compare CloudFormation templates: PATHs at --base REF against the working tree, or OLD NEW.",
+)
+@click.option(
+    "--parameter",
+    "parameters",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Value of a CloudFormation parameter, pseudo parameter, `Ref` (LogicalId) or `Fn::GetAtt` (LogicalId.Attribute).",
+)
+@click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    metavar="FORMAT=PATH",
+    help="Also write the report in FORMAT (text, json, sarif, junit, markdown) to PATH; repeatable.",
+)
+def check(
+    files: tuple[str, ...],
+    output_format: str,
+    timeout: float,
+    known_actions_only: bool,
+    base: str | None,
+    terraform_plan: str | None,
+    cloudformation: bool,
+    parameters: tuple[str, ...],
+    reports: tuple[str, ...],
+) -> None:
     """Prove that NEW grants no access that OLD does not.
 
     Exit 0 when proved; exit 1 with a request that NEW allows and OLD does
     not; exit 3 when no answer is possible within the time limit.
+
+    With --base, --terraform-plan or --cloudformation, every policy of the
+    source is checked (the time limit applies to each) and reported, then a
+    summary line. The exit code is that of the worst finding: 2 for an
+    invalid document before 3 unknown before 1 refuted before 0.
     """
+    if base is not None or terraform_plan is not None or cloudformation or reports or output_format not in ("text", "json"):
+        from verifier.ci import RunOptions, parse_parameters, run_command
+
+        options = RunOptions(
+            base=base,
+            paths=files,
+            terraform_plan=terraform_plan,
+            cloudformation=cloudformation,
+            parameters=_guarded(lambda: parse_parameters(parameters)),
+            timeout=timeout,
+            known_actions_only=known_actions_only,
+        )
+        sys.exit(_guarded(lambda: run_command(options, output_format, reports)))
+    if len(files) < 2:
+        raise click.UsageError(f"Missing argument '{'NEW' if files else 'OLD'}'.")
+    if len(files) > 2:
+        raise click.UsageError(f"Got unexpected extra argument ({' '.join(files[2:])})")
+    old, new = files
     from verifier.check import check_no_new_access
     from verifier.report import check_json, check_text
     from verifier.solver import Deadline, Verdict

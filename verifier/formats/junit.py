@@ -1,0 +1,56 @@
+"""JUnit XML report of a run, for CI dashboards: one test case per policy.
+
+A refuted policy is a `<failure>`; an unknown verdict and an invalid
+document are `<error>`s, because no verdict was reached; a removed policy is
+`<skipped>`.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import click
+
+from verifier.findings import Finding, Outcome, Run
+from verifier.formats.text import finding_text
+
+
+def render_junit(run: Run) -> str:
+    findings = run.findings
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": "iamverify",
+            "tests": str(len(findings)),
+            "failures": str(sum(1 for f in findings if f.outcome is Outcome.REFUTED)),
+            "errors": str(sum(1 for f in findings if f.outcome in (Outcome.UNKNOWN, Outcome.INVALID))),
+            "skipped": str(sum(1 for f in findings if f.outcome is Outcome.REMOVED)),
+        },
+    )
+    for finding in findings:
+        suite.append(_test_case(finding))
+    root = ET.Element("testsuites", {"name": "iamverify"})
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def _test_case(finding: Finding) -> ET.Element:
+    location = finding.location
+    classname = "iamverify." + ("file" if location.resource is None else "resource")
+    case = ET.Element("testcase", {"classname": classname, "name": location.label})
+    details = click.unstyle(finding_text(finding))
+    if finding.outcome is Outcome.REFUTED:
+        _child(case, "failure", "the new version grants access that the old version does not", "refuted", details)
+    elif finding.outcome is Outcome.UNKNOWN:
+        _child(case, "error", finding.reason or "no verdict", "unknown", details)
+    elif finding.outcome is Outcome.INVALID:
+        _child(case, "error", "invalid policy document", "invalid", details)
+    elif finding.outcome is Outcome.REMOVED:
+        ET.SubElement(case, "skipped", {"message": "the policy was removed"})
+    return case
+
+
+def _child(case: ET.Element, tag: str, message: str, kind: str, details: str) -> None:
+    element = ET.SubElement(case, tag, {"message": message, "type": kind})
+    element.text = details

@@ -1,0 +1,151 @@
+"""SARIF 2.1.0 report of a run, for GitHub code scanning and other SARIF
+viewers.
+
+A refuted policy gives one `new-access` result per statement of the new
+version that grants new access, located at that statement's line. An
+unknown verdict and an invalid document give one result each, at the
+policy's location. Proved and removed policies give none. A Terraform
+resource has no line in the plan file, so its results carry the resource
+address as a logical location. File paths are written as given, relative to
+the working directory, which for code scanning must be the repository root.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from pathlib import PurePath
+from typing import Any
+
+from verifier import __version__
+from verifier.findings import Finding, Location, Outcome, Run
+from verifier.policy.document import Statement
+from verifier.report import request_json
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+
+_RULES = [
+    {
+        "id": "new-access",
+        "name": "NewAccess",
+        "shortDescription": {"text": "A policy change grants access that the old version did not grant"},
+        "fullDescription": {
+            "text": (
+                "The new version of the policy allows at least one request that the old version does not "
+                "allow. The result names the statement that grants it and a concrete request as evidence."
+            )
+        },
+        "help": {
+            "text": (
+                "Narrow the statement so that it allows only what the old version allowed, or accept the "
+                "new access deliberately in review."
+            )
+        },
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["security", "iam"], "security-severity": "7.0"},
+    },
+    {
+        "id": "unknown-verdict",
+        "name": "UnknownVerdict",
+        "shortDescription": {"text": "The policy change could be neither proved nor refuted"},
+        "fullDescription": {
+            "text": (
+                "No verdict was reached: the check timed out, the policy uses a construct the encoder "
+                "cannot represent exactly, or a value is known only after deployment."
+            )
+        },
+        "help": {"text": "Read the reason in the message; raise --timeout or make the value known before the check."},
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["iam"]},
+    },
+    {
+        "id": "invalid-policy",
+        "name": "InvalidPolicy",
+        "shortDescription": {"text": "A policy document is invalid"},
+        "fullDescription": {"text": "The document is not a valid IAM policy, so no access check was made."},
+        "help": {"text": "Fix each listed problem at its JSON path."},
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["iam"]},
+    },
+]
+_RULE_INDEX = {rule["id"]: index for index, rule in enumerate(_RULES)}
+
+
+def render_sarif(run: Run) -> str:
+    results: list[dict[str, Any]] = []
+    for finding in run.findings:
+        results.extend(finding_results(finding))
+    log = {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "iamverify",
+                        "version": __version__,
+                        "rules": _RULES,
+                    }
+                },
+                "results": results,
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
+    }
+    return json.dumps(log, indent=2)
+
+
+def finding_results(finding: Finding) -> list[dict[str, Any]]:
+    if finding.outcome is Outcome.REFUTED:
+        return [_new_access_result(finding, statement) for statement in finding.responsible_statements]
+    if finding.outcome is Outcome.UNKNOWN:
+        text = f"{finding.location.label}: no verdict: {finding.reason}"
+        return [_result("unknown-verdict", text, finding.location, finding.location.line)]
+    if finding.outcome is Outcome.INVALID:
+        text = f"{finding.location.label}: invalid policy: " + "; ".join(finding.issues)
+        return [_result("invalid-policy", text, finding.location, finding.location.line)]
+    return []
+
+
+def _new_access_result(finding: Finding, statement: Statement) -> dict[str, Any]:
+    result = finding.result
+    parts = [f"{statement.label} in {finding.location.label} allows requests that {finding.old_name} does not allow."]
+    properties: dict[str, Any] = {}
+    if result is not None and any(s.index == statement.index for s in result.new_statements):
+        request = result.counterexample
+        if request is not None:
+            parts.append(f"For example: action {request.action} on {request.resource}.")
+            properties["counterexample"] = request_json(request)
+    actions = finding.actions_granted_by(statement)
+    if actions:
+        parts.append(f"Newly allowed actions: {', '.join(actions)}.")
+        properties["newlyAllowedActions"] = actions
+    sarif_result = _result("new-access", " ".join(parts), finding.location, statement.line or finding.location.line)
+    if properties:
+        sarif_result["properties"] = properties
+    return sarif_result
+
+
+def _result(rule_id: str, text: str, location: Location, line: int | None) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(location.file)}}
+    if line is not None:
+        physical["region"] = {"startLine": line}
+    sarif_location: dict[str, Any] = {"physicalLocation": physical}
+    if location.resource is not None:
+        name = f"{location.resource}.{location.attribute}" if location.attribute else location.resource
+        sarif_location["logicalLocations"] = [{"fullyQualifiedName": name, "kind": "resource"}]
+    return {
+        "ruleId": rule_id,
+        "ruleIndex": _RULE_INDEX[rule_id],
+        "level": "error",
+        "message": {"text": text},
+        "locations": [sarif_location],
+    }
+
+
+def artifact_uri(path: str) -> str:
+    """Return a file path as a URI reference: relative paths stay relative."""
+    pure = PurePath(path)
+    if pure.is_absolute():
+        return "file://" + urllib.parse.quote(pure.as_posix())
+    return urllib.parse.quote(pure.as_posix())
