@@ -458,3 +458,40 @@ def test_who_can_cli_text(tmp_path):
     assert result.exit_code == 0, result.output
     assert f"any principal of account {THEIRS}" in result.output
     assert "Complete:" in result.output
+
+
+# --- One test per documented rule about derived keys ------------------------------
+#
+# Each policy below lets in everyone and then relies on one rule to keep
+# callers outside the zone away. A rule that the encoding dropped would turn
+# the proof into a refutation.
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        # aws:PrincipalType is Account, User, AssumedRole, FederatedUser or Anonymous.
+        {"StringEquals": {"aws:PrincipalType": "AWSService"}},
+        # aws:PrincipalIsAWSService is true only for service principals,
+        # which are inside every zone.
+        {"Bool": {"aws:PrincipalIsAWSService": "true"}},
+        # aws:PrincipalServiceName is present only for service principals.
+        {"StringEquals": {"aws:PrincipalServiceName": "ec2.amazonaws.com"}},
+        # aws:PrincipalOrgPaths starts with the account's organization ID.
+        {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": f"{ORG}/*"}},
+        # Claims come only from their own provider, never with an IAM caller.
+        {"StringLike": {f"{GITHUB}:sub": "*"}, "StringEquals": {"aws:PrincipalAccount": THEIRS}},
+    ],
+    ids=["principal-type", "is-aws-service", "service-name", "org-paths", "claims-only-from-provider"],
+)
+def test_derived_key_rule_keeps_outsiders_away(condition: dict[str, Any]):
+    proved(policy(bucket("*", condition)), Property.NO_EXTERNAL_ACCESS, Zone(accounts=(OURS,), orgs=(ORG,)))
+
+
+def test_anonymous_callers_carry_no_principal_keys():
+    # Null is true when the key is absent, so only an anonymous caller,
+    # which has no aws:PrincipalAccount, gets in.
+    document = policy(bucket("*", {"Null": {"aws:PrincipalAccount": "true"}}))
+    request = refuted(document, Property.NO_PUBLIC_ACCESS, Zone())
+    assert request.principal == "anonymous"
+    assert "aws:PrincipalAccount" not in request.context

@@ -410,6 +410,7 @@ def derived_key_facts(model: PrincipalModel, keys: dict, kind: int) -> list[z3.B
     if is_arn:
         # For a role session the key contains the role's ARN, not the session's.
         holds_text("aws:principalarn", model.role_arn() if kind == Kind.SESSION else model.compose(kind))
+    if kind in Kind.IN_ACCOUNT:
         absent("aws:principalservicename")
     key = keys.get("aws:principalarn")
     if kind == Kind.CANONICAL_USER and key is not None and key.elements[0].text is not None:
@@ -421,11 +422,15 @@ def derived_key_facts(model: PrincipalModel, keys: dict, kind: int) -> list[z3.B
         facts.append(z3.And(key.present, key.single(), z3.InRe(text, shape), z3.SubString(text, start, 12) == model.account))
     if kind in PRINCIPAL_TYPES:
         holds_text("aws:principaltype", z3.StringVal(PRINCIPAL_TYPES[kind]))
+    key = keys.get("aws:principaltype")
+    if kind == Kind.CANONICAL_USER and key is not None and key.elements[0].text is not None:
+        types = [key.elements[0].text == z3.StringVal(PRINCIPAL_TYPES[k]) for k in Kind.ARN]
+        facts.append(z3.And(key.present, key.single(), z3.Or(*types)))
     if kind == Kind.SERVICE:
         holds_text("aws:principalservicename", model.name)
 
     key = keys.get("aws:principalisawsservice")
-    if key is not None and (is_arn or kind == Kind.SERVICE):
+    if key is not None and (kind in Kind.IN_ACCOUNT or kind == Kind.SERVICE):
         flag = kind == Kind.SERVICE
         element = key.elements[0]
         if element.flag is not None:
