@@ -495,3 +495,11 @@ def test_anonymous_callers_carry_no_principal_keys():
     request = refuted(document, Property.NO_PUBLIC_ACCESS, Zone())
     assert request.principal == "anonymous"
     assert "aws:PrincipalAccount" not in request.context
+
+
+def test_placeholder_principal_gets_a_note():
+    provider = "arn:aws:iam::<account_id>:oidc-provider/" + GITHUB
+    document = trust({"Federated": provider}, {"StringEquals": {f"{GITHUB}:aud": "sts.amazonaws.com"}}, "sts:AssumeRoleWithWebIdentity")
+    result = prove(document, Property.NO_EXTERNAL_ACCESS, ZONE, timeout=60)
+    assert result.verdict is Verdict.PROVED
+    assert result.notes == [f"Statement[0].Principal.Federated: `{provider}` names no identity provider, so it matches no caller"]

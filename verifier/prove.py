@@ -129,7 +129,40 @@ class _Search:
     extra_keys: list[str]
 
 
+_PROVIDER_ARN = re.compile(r"arn:[^:]+:iam::[0-9]{12}:(oidc-provider|saml-provider)/.+", re.DOTALL)
+_PROVIDER_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def unmatched_principal_notes(policy: PolicyDocument) -> list[str]:
+    """Name each Principal or NotPrincipal entry that no caller can match,
+    such as a template placeholder: a proof about such a policy says
+    nothing about the caller the author meant."""
+    from verifier.encode.principal import parse_principal
+
+    notes = []
+    for statement in policy.statements:
+        for label, element in (("Principal", statement.principal), ("NotPrincipal", statement.not_principal)):
+            if element is None:
+                continue
+            for name in element.aws:
+                if name == "*" or ACCOUNT_ID.fullmatch(name) or parse_principal(name) is not None:
+                    continue
+                if re.fullmatch(r"arn:[^:]+:iam::[0-9]{12}:(root|role/.+)", name, re.DOTALL):
+                    continue
+                notes.append(f"{statement.path}.{label}.AWS: `{name}` names no principal, so it matches no caller")
+            for name in element.federated:
+                if not (_PROVIDER_ARN.fullmatch(name) or _PROVIDER_HOST.fullmatch(name)):
+                    notes.append(f"{statement.path}.{label}.Federated: `{name}` names no identity provider, so it matches no caller")
+    return notes
+
+
 def _prove(policy: PolicyDocument, prop: Property, zone: Zone, kind: str, deadline: Deadline) -> ProveResult:
+    result = _prove_property(policy, prop, zone, kind, deadline)
+    result.notes += unmatched_principal_notes(policy)
+    return result
+
+
+def _prove_property(policy: PolicyDocument, prop: Property, zone: Zone, kind: str, deadline: Deadline) -> ProveResult:
     search = _search_for(policy, prop, zone, kind)
     infos = analyze_keys([policy])
     for name in search.extra_keys:

@@ -122,13 +122,14 @@ def prove_json(result: ProveResult) -> dict[str, Any]:
 def prove_text(result: ProveResult, name: str) -> str:
     kind = "trust policy" if result.policy_kind == "trust" else "resource policy"
     prop = result.property.value
+    notes = [f"  note: {note}" for note in result.notes]
     if result.verdict is Verdict.PROVED:
-        return f"PROVED: {prop} holds for {name} ({kind})."
+        return "\n".join([f"PROVED: {prop} holds for {name} ({kind}).", *notes])
     if result.verdict is Verdict.UNKNOWN:
-        return f"UNKNOWN: {prop} for {name} ({kind}): {result.reason}"
+        return "\n".join([f"UNKNOWN: {prop} for {name} ({kind}): {result.reason}", *notes])
     explanation = result.explanation or ""
     lines = [f"REFUTED: {name} ({kind}) allows a request that {prop} excludes: {explanation}."]
     lines += request_lines(result.counterexample)
-    lines += [f"  note: {note}" for note in result.notes]
+    lines += notes
     lines.append("  allowed by: " + ", ".join(s.label for s in result.statements))
     return "\n".join(lines)
