@@ -26,6 +26,7 @@ from verifier.evaluate import Request, evaluate
 from verifier.keys import analyze_keys
 from verifier.policy.document import PolicyDocument, Statement
 from verifier.prove import TRUST_ACTIONS, named_in, policy_kind
+from verifier.zone import ACCOUNT_ID
 from verifier.solver import Deadline, solve
 
 # Entries found before the description counts as too long to be useful.
@@ -126,6 +127,7 @@ def _who_can(policy: PolicyDocument, kind: str, deadline: Deadline) -> WhoCanRes
 @dataclass
 class _Names:
     roles: set[tuple[str, str, str]]
+    account_principals: set[str]
     principals: set[str]
     accounts: set[str]
     orgs: set[str]
@@ -134,14 +136,18 @@ class _Names:
 
 
 def _names(policy: PolicyDocument) -> _Names:
-    names = _Names(set(), set(), set(named_in(policy).accounts), set(named_in(policy).orgs), set(), set())
+    names = _Names(set(), set(), set(), set(named_in(policy).accounts), set(named_in(policy).orgs), set(), set())
     for statement in policy.statements:
         for element in (statement.principal, statement.not_principal):
             if element is None:
                 continue
             for name in element.aws:
                 parsed = parse_principal(name)
-                if parsed is not None:
+                if ACCOUNT_ID.fullmatch(name):
+                    names.account_principals.add(name)
+                elif parsed is not None and parsed.kind == Kind.ROOT:
+                    names.account_principals.add(parsed.account)
+                elif parsed is not None:
                     names.principals.add(name)
                 parts = name.split(":", 5)
                 if len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/"):
@@ -165,6 +171,8 @@ def _entry_for(policy: PolicyDocument, found: Request, named: _Names) -> Entry:
     scope, name = "anonymous", None
     if parsed.kind == Kind.SESSION and (parsed.partition, parsed.account, parsed.role) in named.roles:
         scope, name = "role", f"arn:{parsed.partition}:iam::{parsed.account}:role/{parsed.role}"
+    elif parsed.kind in Kind.IN_ACCOUNT and parsed.account in named.account_principals:
+        scope, name = "account", parsed.account
     elif parsed.kind in Kind.ARN and found.principal in named.principals:
         scope, name = ("user" if parsed.kind == Kind.USER else "principal"), found.principal
     elif parsed.kind in Kind.IN_ACCOUNT and parsed.account in named.accounts:
