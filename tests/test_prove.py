@@ -276,6 +276,9 @@ ELEMENTS: list[Any] = [
     {"AWS": f"arn:aws:sts::{OURS}:assumed-role/admin/s1"},
     {"AWS": f"arn:aws:sts::{OURS}:federated-user/bob"},
     {"Service": "ec2.amazonaws.com"},
+    # Only an ARN in the AWS list names one principal.
+    {"AWS": "ec2.amazonaws.com"},
+    {"AWS": "<ACCOUNT-ID>"},
     {"Federated": f"arn:aws:iam::{OURS}:oidc-provider/{GITHUB}"},
     {"Federated": "cognito-identity.amazonaws.com"},
     {"CanonicalUser": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"},

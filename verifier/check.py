@@ -423,7 +423,8 @@ def _readable_model(
         for part in (principal.tail, principal.role, principal.session, principal.role_path):
             no_spaces.append(z3.InRe(part, z3.Star(name_char)))
         no_spaces.append(z3.InRe(principal.name, z3.Star(z3.Union(name_char, z3.Re(":")))))
-        no_spaces.append(z3.Or(principal.kind != Kind.SERVICE, z3.SuffixOf(z3.StringVal(".amazonaws.com"), principal.name)))
+        service_name = z3.Concat(z3.Plus(z3.Union(z3.Range("a", "z"), z3.Re("-"))), z3.Re(".amazonaws.com"))
+        no_spaces.append(z3.Or(principal.kind != Kind.SERVICE, z3.InRe(principal.name, service_name)))
     word = z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))
     action_shape = z3.Concat(z3.Plus(word), z3.Re(":"), z3.Plus(word))
     known_name = _known_action_constraint(request, action_slice)

@@ -295,7 +295,9 @@ def _aws_principal_matches(name: str, principal: str, negated: bool) -> bool:
             return principal == (name if root else f"arn:aws:iam::{account}:root")
         partition = re.escape(root.group(1)) if root else "[^:]+"
         return _full_match(f"arn:{partition}:(iam|sts)::{account}:.+", principal)
-    if principal == name:
+    # Only an ARN names one principal: a service name or a placeholder in
+    # the AWS list matches no caller.
+    if principal == name and name.startswith("arn:"):
         return True
     role = _ROLE_ARN.fullmatch(name)
     if role and not negated:

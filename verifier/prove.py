@@ -356,7 +356,10 @@ def _readable(assertions: list[z3.BoolRef], request: SymRequest, policy: PolicyD
         z3.Or(z3.Not(principal.is_kind(*Kind.ARN)), principal.partition == z3.StringVal("aws")),
         *[z3.InRe(part, z3.Star(word)) for part in (principal.tail, principal.role, principal.session, principal.role_path)],
         z3.InRe(principal.name, z3.Star(z3.Union(word, z3.Re(":")))),
-        z3.Or(principal.kind != Kind.SERVICE, z3.SuffixOf(z3.StringVal(".amazonaws.com"), principal.name)),
+        z3.Or(
+            principal.kind != Kind.SERVICE,
+            z3.InRe(principal.name, z3.Concat(z3.Plus(z3.Union(z3.Range("a", "z"), z3.Re("-"))), z3.Re(".amazonaws.com"))),
+        ),
     ]
     for name, key in request.keys.items():
         extra += [z3.InRe(e.text, z3.Star(z3.Range("!", "~"))) for e in key.elements if e.text is not None]

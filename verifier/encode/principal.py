@@ -293,7 +293,8 @@ class PrincipalModel:
             return all_of(parts)
         role = _ROLE_ARN.fullmatch(name)
         if role is None or negated:
-            return self.equals(name)
+            # Only an ARN names one principal, as in `verifier.evaluate`.
+            return self.equals(name) if name.startswith("arn:") else z3.BoolVal(False)
         partition, account, role_name = role.groups()
         return all_of(
             [
