@@ -1,7 +1,7 @@
 """Properties of one trust or resource policy, proved for every caller.
 
-Each property asks whether the policy allows some request from a caller
-that the property excludes:
+Each property is the question whether the policy allows some request from
+a caller that the property excludes:
 
 - `no-external-access`: a caller outside the zone of trust (`verifier.zone`);
 - `no-public-access`: an anonymous caller, or an IAM or STS principal of an
@@ -135,7 +135,7 @@ _PROVIDER_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 def unmatched_principal_notes(policy: PolicyDocument) -> list[str]:
     """Name each Principal or NotPrincipal entry that no caller can match,
-    such as a template placeholder: a proof about such a policy says
+    such as a template placeholder. A proof about such a policy tells
     nothing about the caller the author meant."""
     from verifier.encode.principal import parse_principal
 
@@ -280,7 +280,9 @@ def _deputy_outside(zone: Zone, request: SymRequest) -> list[z3.BoolRef]:
     for name in ("aws:sourceaccount", "aws:sourceowner"):
         present, text = text_of(name)
         if text is not None:
-            facts.append(z3.Implies(present, all_of([text != literal(a) for a in zone.accounts])))
+            # The key holds the 12-digit ID of the account that owns the source.
+            account_id = z3.InRe(text, z3.Loop(z3.Range("0", "9"), 12, 12))
+            facts.append(z3.Implies(present, z3.And(account_id, *[text != literal(a) for a in zone.accounts])))
     present, text = text_of("aws:sourcearn")
     if text is not None and zone.accounts:
         field = z3.Star(z3.Union(z3.Range(" ", "9"), z3.Range(";", "~")))
@@ -352,15 +354,14 @@ def _readable(assertions: list[z3.BoolRef], request: SymRequest, policy: PolicyD
                 names[ascii_lower(name)] = None
     principal = request.principal_model
     word = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re("/"), z3.Re("."), z3.Re("-"), z3.Re("_"))
-    extra = [
+    service_name = z3.Concat(z3.Range("a", "z"), z3.Star(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))), z3.Re(".amazonaws.com"))
+    principal_extra = [
         z3.Or(z3.Not(principal.is_kind(*Kind.ARN)), principal.partition == z3.StringVal("aws")),
         *[z3.InRe(part, z3.Star(word)) for part in (principal.tail, principal.role, principal.session, principal.role_path)],
         z3.InRe(principal.name, z3.Star(z3.Union(word, z3.Re(":")))),
-        z3.Or(
-            principal.kind != Kind.SERVICE,
-            z3.InRe(principal.name, z3.Concat(z3.Plus(z3.Union(z3.Range("a", "z"), z3.Re("-"))), z3.Re(".amazonaws.com"))),
-        ),
+        z3.Or(principal.kind != Kind.SERVICE, z3.InRe(principal.name, service_name)),
     ]
+    extra = []
     for name, key in request.keys.items():
         extra += [z3.InRe(e.text, z3.Star(z3.Range("!", "~"))) for e in key.elements if e.text is not None]
         if claim_provider(name) is not None:
@@ -368,9 +369,13 @@ def _readable(assertions: list[z3.BoolRef], request: SymRequest, policy: PolicyD
             extra.append(z3.Implies(principal.kind == Kind.FEDERATED, z3.And(key.present, z3.Length(key.elements[0].text) > 0)))
     if names:
         extra.append(any_of([request.action == literal(name) for name in list(names)[:2000]]))
-    budget = Deadline(min(READABLE_SECONDS, deadline.remaining_ms() / 1000))
-    result = solve(assertions + extra, budget, request.variables(), z3_first_ms=0, z3_last=False, verified=assertions)
-    return result.model if result.status == z3.sat else None
+    # The whole set first, then the principal alone, each with half the budget.
+    for tier in (principal_extra + extra, principal_extra):
+        budget = Deadline(min(READABLE_SECONDS / 2, deadline.remaining_ms() / 1000))
+        result = solve(assertions + tier, budget, request.variables(), z3_first_ms=0, z3_last=False, verified=assertions)
+        if result.status == z3.sat:
+            return result.model
+    return None
 
 
 def _readable_request(policy: PolicyDocument, request: Request, kind: str, zone: Zone, search: _Search) -> Request:

@@ -106,8 +106,8 @@ class Zone:
 
 @dataclass
 class ZoneBuilder:
-    """Collects zone entries and every problem with them, so that one run
-    reports all invalid entries at once."""
+    """Builder of a zone that collects every problem with its entries, so
+    that one run reports all invalid entries at once."""
 
     source: str
     issues: list[Issue] = field(default_factory=list)
@@ -132,13 +132,13 @@ class ZoneBuilder:
         )
 
     def _ids(self, values: list[Any], shape: re.Pattern[str], path: str, expected: str) -> tuple[str, ...]:
-        kept = []
+        valid = []
         for index, value in enumerate(values):
             if isinstance(value, str) and shape.fullmatch(value):
-                kept.append(value)
+                valid.append(value)
             else:
                 self.issues.append(Issue(f"{path}[{index}]", f"{value!r} is not valid: expected {expected}"))
-        return tuple(dict.fromkeys(kept))
+        return tuple(dict.fromkeys(valid))
 
     def _federated(self, value: Any, path: str) -> FederatedTrust:
         expected = "PROVIDER or PROVIDER:CLAIM=PATTERN, such as token.actions.githubusercontent.com:sub=repo:acme-corp/*"
@@ -268,8 +268,8 @@ def _federated_inside(zone: Zone, request: SymRequest) -> z3.BoolRef:
 
 
 def network_facts(zone: Zone, request: SymRequest) -> list[z3.BoolRef]:
-    """An outsider cannot send a request through a trusted VPC endpoint or
-    from a trusted VPC."""
+    """Return the constraints that keep an outsider's request away from the
+    trusted VPC endpoints and VPCs."""
     facts = []
     for name, values in (("aws:sourcevpce", zone.vpces), ("aws:sourcevpc", zone.vpcs)):
         if not values:
