@@ -506,3 +506,10 @@ def test_placeholder_principal_gets_a_note():
     result = prove(document, Property.NO_EXTERNAL_ACCESS, ZONE, timeout=60)
     assert result.verdict is Verdict.PROVED
     assert result.notes == [f"Statement[0].Principal.Federated: `{provider}` names no identity provider, so it matches no caller"]
+
+
+def test_federated_caller_is_not_an_aws_service():
+    # A web identity call to STS is not signed with AWS credentials, so it
+    # carries no aws:PrincipalIsAWSService.
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:PrincipalIsAWSService": "true"}}}
+    proved(policy(statement), Property.NO_EXTERNAL_ACCESS, ZONE)

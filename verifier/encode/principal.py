@@ -411,8 +411,13 @@ def derived_key_facts(model: PrincipalModel, keys: dict, kind: int) -> list[z3.B
     if is_arn:
         # For a role session the key contains the role's ARN, not the session's.
         holds_text("aws:principalarn", model.role_arn() if kind == Kind.SESSION else model.compose(kind))
-    if kind in Kind.IN_ACCOUNT:
+    if kind in Kind.IN_ACCOUNT or kind == Kind.FEDERATED:
         absent("aws:principalservicename")
+    if kind == Kind.FEDERATED:
+        # The page includes aws:PrincipalIsAWSService "for all signed API
+        # requests that use AWS credentials"; a web identity or SAML call to
+        # STS is not signed with AWS credentials.
+        absent("aws:principalisawsservice")
     key = keys.get("aws:principalarn")
     if kind == Kind.CANONICAL_USER and key is not None and key.elements[0].text is not None:
         # The caller is an IAM or STS principal of the account; only its
