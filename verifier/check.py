@@ -466,9 +466,11 @@ def _readable_model(
     names = _defined_actions(action_slice)
     naming = Naming.NONE_DEFINED
     if names:
-        known, known_assertions, naming = _defined_action_model(problem, allow, assertions, names, budget, deadline, stats)
+        known, known_assertions, known_extra, naming = _defined_action_model(
+            problem, allow, assertions, names, budget, deadline, stats
+        )
         if known is not None:
-            readable = _solve_readable(known_assertions, no_spaces, budget, request)
+            readable = _solve_readable(known_assertions, known_extra + no_spaces, budget, request)
             return (readable.model if readable.status == z3.sat else known), Naming.DEFINED
     word = z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))
     action_shape = z3.Concat(z3.Plus(word), z3.Re(":"), z3.Plus(word))
@@ -510,7 +512,7 @@ def _defined_action_model(
     budget: Deadline,
     deadline: Deadline,
     stats: CheckStats,
-) -> tuple[z3.ModelRef | None, list[z3.BoolRef], Naming]:
+) -> tuple[z3.ModelRef | None, list[z3.BoolRef], list[z3.BoolRef], Naming]:
     """Find a model of the slice query whose action is one of `names`.
 
     One query with all names as a regular-expression union comes first,
@@ -518,7 +520,11 @@ def _defined_action_model(
     many names for one union, the names are searched group by group
     (`NoNewAccessProblem.group_actions`). Each group gets one query under
     the check's own deadline, so a slow union query does not hide a defined
-    action. Returns the model and the assertions it satisfies.
+    action. Returns the model, the query it satisfies, and the constraint
+    that puts a defined action in it, if that is not part of the query.
+    The two are kept apart because `_solve_readable` replays cvc5 models in
+    z3 against the query only, and z3 can take minutes to evaluate a union
+    of many names.
     """
     request = problem.request
     if len(names) <= MAX_CANDIDATE_ACTIONS:
@@ -526,15 +532,15 @@ def _defined_action_model(
         union = z3.InRe(request.action, options[0] if len(options) == 1 else z3.Union(*options))
         result = _solve_readable(assertions, [union], budget, request)
         if result.status == z3.sat:
-            return result.model, [*assertions, union], Naming.DEFINED
+            return result.model, assertions, [union], Naming.DEFINED
         if result.status == z3.unsat:
-            return None, [], Naming.NONE_DEFINED
+            return None, [], [], Naming.NONE_DEFINED
 
     groups, unsupported = problem.group_actions(allow, [ascii_lower(name) for name in names])
     undecided = bool(unsupported)
     for group in groups:
         if deadline.expired():
-            return None, [], Naming.UNDECIDED
+            return None, [], [], Naming.UNDECIDED
         try:
             group_assertions = problem.assertions(allow, one_action_slice(group[0]))
         except UnsupportedFeatureError:
@@ -544,9 +550,9 @@ def _defined_action_model(
             continue
         result = _solve_with_hints(group_assertions, request, problem.variable_keys, deadline, stats)
         if result.status == z3.sat:
-            return result.model, group_assertions, Naming.DEFINED
+            return result.model, group_assertions, [], Naming.DEFINED
         undecided = undecided or result.status == z3.unknown
-    return None, [], Naming.UNDECIDED if undecided else Naming.NONE_DEFINED
+    return None, [], [], Naming.UNDECIDED if undecided else Naming.NONE_DEFINED
 
 
 def _solve_readable(
