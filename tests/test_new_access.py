@@ -66,3 +66,18 @@ def test_listing_sorted_by_service_and_level():
     assert services == sorted(services)
     sqs_levels = [entry.access_level for entry in entries if entry.service == "sqs"]
     assert sqs_levels.index("Read") < sqs_levels.index("Write")
+
+
+def test_listing_expands_shared_queries():
+    # Every `s3:Get*` action is matched by the same statements, so they share
+    # one solver query, and each must still be listed on its own.
+    from verifier.catalog import default_catalog
+
+    old = document({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"})
+    new = document({"Effect": "Allow", "Action": ["s3:ListBucket", "s3:Get*"], "Resource": "*"})
+
+    listing = list_new_access(old, new)
+
+    listed = [entry.action for entry in listing.entries]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == set(default_catalog().actions_matching("s3:Get*"))

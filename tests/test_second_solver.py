@@ -41,12 +41,20 @@ HAND_PAIRS = {
 }
 
 
+# Pairs whose only solver query z3 5.4.1 leaves unknown after the whole
+# budget (cvc5 returns sat in 0.16 s), so they add 10 s and no comparison.
+Z3_UNDECIDED_PAIRS = {"AWSServiceCatalogAdminFullAccess-v6-v5-20190206"}
+
+
 def corpus_pairs() -> list[tuple[str, object, object]]:
     pairs = []
     for line in (DATA / "pairs.jsonl").read_text().splitlines():
         row = json.loads(line)
+        name = f"{row['policy']}-{Path(row['old']).stem}-{Path(row['new']).stem}"
+        if name in Z3_UNDECIDED_PAIRS:
+            continue
         old, new = (load_policy_file(DATA / row[side]) for side in ("old", "new"))
-        pairs.append((f"{row['policy']}-{Path(row['old']).stem}-{Path(row['new']).stem}", old, new))
+        pairs.append((name, old, new))
     for name, (old_statement, new_statement) in HAND_PAIRS.items():
         old = parse_policy_text(json.dumps({"Version": "2012-10-17", "Statement": [old_statement]}))
         new = parse_policy_text(json.dumps({"Version": "2012-10-17", "Statement": [new_statement]}))

@@ -80,3 +80,104 @@ def test_validate_cli_invalid_policy(tmp_path):
 
     assert result.exit_code == 2
     assert "invalid effect `Maybe`" in result.output
+
+
+@pytest.mark.parametrize(
+    ("operator", "key", "value", "documented"),
+    [
+        ("StringEquals", "aws:SourceIp", "10.0.0.1", "IPAddress"),
+        ("NumericLessThan", "aws:CurrentTime", "5", "Date"),
+        ("StringEquals", "aws:SecureTransport", "true", "Bool"),
+        ("ArnLike", "s3:prefix", "home/", "String"),
+        ("DateGreaterThan", "s3:max-keys", "2020-01-01T00:00:00Z", "Numeric"),
+    ],
+)
+def test_operator_key_type_mismatch(operator, key, value, documented):
+    statement = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*", "Condition": {operator: {key: value}}}
+
+    [(path, message)] = warnings_of(statement)
+
+    assert path == f"Statement[0].Condition.{operator}.{key}"
+    assert f"documented as {documented}" in message
+
+
+def test_paths_index_lists_and_statements():
+    first = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjekt"], "Resource": "*"}
+    second = {
+        "Effect": "Deny",
+        "NotAction": ["s3:Gx*"],
+        "Resource": "*",
+        "Condition": {"StringLike": {"s3:prefix": "a", "s3:NoSuchKey": "b"}},
+    }
+
+    found = warnings_of(first, second)
+
+    assert [path for path, _ in found] == [
+        "Statement[0].Action[1]",
+        "Statement[1].NotAction",
+        "Statement[1].Condition.StringLike.s3:NoSuchKey",
+    ]
+    assert "unknown action `s3:GetObjekt`" in found[0][1]
+    assert "`s3:Gx*` matches no action" in found[1][1]
+    assert "unknown condition key `s3:NoSuchKey`" in found[2][1]
+
+
+def test_resource_type_one_fitting_resource_is_enough():
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": ["arn:aws:iam::123456789012:role/x", "arn:aws:s3:::b/*"]}
+
+    assert warnings_of(statement) == []
+
+
+def test_resource_type_none_fitting():
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": ["arn:aws:iam::123456789012:role/x", "arn:aws:ec2:*:*:instance/*"]}
+
+    [(path, message)] = warnings_of(statement)
+
+    assert path == "Statement[0].Action"
+    assert "`s3:GetObject` takes (accesspointobject, object)" in message
+
+
+def test_templated_keys_are_known():
+    statement = {
+        "Effect": "Allow",
+        "Action": "ec2:StartInstances",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:RequestTag/team": "a", "ec2:ResourceTag/owner": "b"}},
+    }
+
+    assert warnings_of(statement) == []
+
+
+def test_validate_cli_json_lists_each_mistake(tmp_path):
+    statements = [
+        {"Effect": "Allow", "Action": ["s3:GetObjekt", "s3:Gx*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:s3:::bucket/*"},
+        {
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"s3:max-keys": "10"}, "Bool": {"s3:NoSuchKey": "true"}},
+        },
+    ]
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    runner = CliRunner()
+
+    plain = runner.invoke(cli, ["validate", "--format", "json", str(path)])
+    strict = runner.invoke(cli, ["validate", "--strict", "--format", "json", str(path)])
+
+    assert plain.exit_code == 0
+    assert strict.exit_code == 1
+    warnings = json.loads(plain.output)["warnings"]
+    assert {w["file"] for w in warnings} == {str(path)}
+    messages = {w["path"]: w["message"] for w in warnings}
+    expected = {
+        "Statement[0].Action[0]": "unknown action `s3:GetObjekt`",
+        "Statement[0].Action[1]": "`s3:Gx*` matches no action",
+        "Statement[1].Action": "no Resource of this statement names a resource `iam:PassRole` takes (role)",
+        "Statement[2].Condition.StringEquals.s3:max-keys": "documented as Numeric",
+        "Statement[2].Condition.Bool.s3:NoSuchKey": "unknown condition key `s3:NoSuchKey`",
+    }
+    assert len(warnings) == len(expected)
+    for json_path, fragment in expected.items():
+        assert fragment in messages.get(json_path, ""), json_path

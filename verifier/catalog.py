@@ -11,6 +11,7 @@ result carries the canonical spelling from the reference.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib.resources
 import json
@@ -112,6 +113,7 @@ def _read_bundled_snapshot() -> bytes:
     return resource.read_bytes()
 
 
+@functools.lru_cache(maxsize=8192)
 def _compile_wildcards(text: str) -> re.Pattern[str]:
     """Compile an IAM wildcard pattern, where `*` matches any run of characters and `?` one."""
     parts = []
@@ -268,6 +270,20 @@ class Catalog:
 
         if action_part == "*":
             return sorted(name for prefix in prefixes for name in self._action_names[prefix])
+        # Fast paths for the common shapes `Name` and `Prefix*`. They are
+        # limited to ASCII text, where lower() agrees with re.IGNORECASE.
+        stem = action_part[:-1] if action_part.endswith("*") else action_part
+        if action_part.isascii() and "*" not in stem and "?" not in stem:
+            lowered = stem.lower()
+            matches = []
+            for prefix in prefixes:
+                index = self._action_index[prefix]
+                if stem == action_part:
+                    canonical = index.get(lowered)
+                    matches += [f"{prefix}:{canonical}"] if canonical is not None else []
+                else:
+                    matches += [f"{prefix}:{name}" for lower, name in index.items() if lower.startswith(lowered)]
+            return sorted(matches)
         # Action names contain no colon, so the separator cannot fall inside
         # a wildcard of the action part.
         action_pattern = _compile_wildcards(action_part)

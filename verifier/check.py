@@ -20,6 +20,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 
 import z3
 
@@ -148,12 +149,45 @@ class NoNewAccessProblem:
         self._old_deny_index = _StatementIndex(self.old_denies)
         self._new_deny_index = _StatementIndex(self.new_denies)
 
+    def relevant(self, action_slice: ActionSlice) -> tuple[list[EncodedStatement], ...]:
+        """Return the new Deny, old Allow and old Deny statements that may
+        match an action of the slice."""
+        return (
+            self._new_deny_index.relevant(action_slice),
+            self._old_allow_index.relevant(action_slice),
+            self._old_deny_index.relevant(action_slice),
+        )
+
+    def group_actions(self, allow: EncodedStatement, names: list[str]) -> tuple[list[list[str]], list[str]]:
+        """Group lowercase action names whose one-action queries for `allow`
+        differ only in the action.
+
+        In a one-action slice every action test is decided without the
+        solver, and no other part of a query mentions the action. So the
+        query of an action depends on it only through the statements that
+        match it, and actions matched by the same statements are all
+        counterexamples or none is. Names that `allow` does not match are
+        dropped. Returns the groups and the names whose statements have an
+        action with white space, which `query` rejects as unsupported.
+        """
+        groups: dict[tuple[tuple[int, ...], ...], list[str]] = {}
+        unsupported: list[str] = []
+        for name in names:
+            action_slice = one_action_slice(name)
+            try:
+                if not allow.may_match(action_slice):
+                    continue
+                key = tuple(tuple(id(s) for s in part) for part in self.relevant(action_slice))
+            except UnsupportedFeatureError:
+                unsupported.append(name)
+                continue
+            groups.setdefault(key, []).append(name)
+        return list(groups.values()), unsupported
+
     def assertions(self, allow: EncodedStatement, action_slice: ActionSlice) -> list[z3.BoolRef] | None:
         """Return the slice query as z3 assertions, or None when an old
         statement covers the slice without the solver."""
-        relevant_new_denies = self._new_deny_index.relevant(action_slice)
-        relevant_old_allows = self._old_allow_index.relevant(action_slice)
-        relevant_old_denies = self._old_deny_index.relevant(action_slice)
+        relevant_new_denies, relevant_old_allows, relevant_old_denies = self.relevant(action_slice)
         if _covered(allow, action_slice, relevant_old_allows, relevant_old_denies, self.changed_old_denies):
             return None
         return [
@@ -179,10 +213,16 @@ class NoNewAccessProblem:
         if assertions is None:
             stats.covered_syntactically += 1
             return None, []
+        return self.solve(assertions, deadline, stats), assertions
+
+    def solve(self, assertions: list[z3.BoolRef], deadline: Deadline, stats: CheckStats) -> SolveResult:
+        """Solve a query of this problem, once per form of the principal when
+        a statement names principals. On a model, `assertions` is extended
+        with the facts of the form it found."""
         cases = self.request.principal_cases()
         if not cases:
-            return _solve_with_hints(assertions, self.request, self.variable_keys, deadline, stats), assertions
-        return solve_principal_cases(assertions, cases, self.request, self.variable_keys, deadline, stats), assertions
+            return _solve_with_hints(assertions, self.request, self.variable_keys, deadline, stats)
+        return solve_principal_cases(assertions, cases, self.request, self.variable_keys, deadline, stats)
 
 
 def solve_principal_cases(
@@ -216,26 +256,42 @@ def _check(
     problem = NoNewAccessProblem(old, new)
     request = problem.request
     unknown_reasons: list[str] = []
+    # A counterexample whose action no service defines. The search goes on
+    # for one with a defined action in the other slices, and this one is
+    # reported only when none has.
+    unnamed: Request | None = None
+    naming_complete = True
 
     for encoded in problem.new_allows:
         slices = _known_action_slices(encoded) if known_actions_only else _slices(encoded)
         for action_slice in slices:
             if deadline.expired():
+                if unnamed is not None:
+                    return _confirmed(old, new, unnamed, stats, [UNNAMED_ACTION_NOTE])
                 return CheckResult(Verdict.UNKNOWN, reason="timed out", stats=stats)
+            if unnamed is not None and not _defined_actions(action_slice):
+                continue
             result, assertions = problem.query(encoded, action_slice, deadline, stats)
             if result is None:
                 continue
             if result.status == z3.sat:
-                model, no_known_action = _readable_model(assertions, request, action_slice, deadline)
+                model, naming = _readable_model(problem, encoded, action_slice, assertions, deadline, stats)
                 counterexample = extract_request(model or result.model, request, problem.display_names)
-                notes = [UNKNOWN_ACTION_NOTE] if no_known_action else []
                 counterexample = _realistic_resource(old, new, _with_canonical_action(counterexample))
-                return _confirmed(old, new, counterexample, stats, notes)
+                if naming is Naming.DEFINED:
+                    return _confirmed(old, new, counterexample, stats, [])
+                if unnamed is None:
+                    unnamed = counterexample
+                naming_complete = naming_complete and naming is Naming.NONE_DEFINED
+                continue
             if result.status == z3.unknown:
                 label = encoded.statement.label
                 unknown_reasons.append(f"{label}, actions `{_slice_text(action_slice)}`: {result.reason}")
                 if result.reason == "timed out":
                     break
+    if unnamed is not None:
+        complete = naming_complete and not unknown_reasons
+        return _confirmed(old, new, unnamed, stats, [UNKNOWN_ACTION_NOTE if complete else UNNAMED_ACTION_NOTE])
     if unknown_reasons:
         return CheckResult(Verdict.UNKNOWN, reason="; ".join(unknown_reasons[:3]), stats=stats)
     return CheckResult(Verdict.PROVED, stats=stats)
@@ -287,6 +343,14 @@ def _known_action_slices(statement: EncodedStatement) -> list[ActionSlice]:
         for name in catalog.actions_matching(_slice_text(action_slice)):
             names[ascii_lower(name)] = None
     return [ActionSlice(compile_action(name)) for name in names]
+
+
+def one_action_slice(name: str) -> ActionSlice:
+    """Return the slice of one action name, such as `s3:getobject`, without
+    parsing it when it contains no wildcard."""
+    if "*" in name or "?" in name or not name:
+        return ActionSlice(compile_action(name))
+    return ActionSlice((glob.Lit(ascii_lower(name)),))
 
 
 def _slices(statement: EncodedStatement) -> list[ActionSlice]:
@@ -391,59 +455,144 @@ def _pattern_includes(outer: glob.Compiled, inner: glob.Compiled) -> bool:
 
 
 # Most candidate actions offered to the solver in one regular expression.
+# Slices with more, and union queries that time out, are searched one group
+# of actions at a time (`NoNewAccessProblem.group_actions`).
 MAX_CANDIDATE_ACTIONS = 2000
 UNKNOWN_ACTION_NOTE = (
     "no action that AWS defines today fits this difference; the counterexample "
     "uses a name that only a wildcard matches, which also grants actions AWS adds later"
 )
+UNNAMED_ACTION_NOTE = (
+    "no action that AWS defines today was found for this difference before the time "
+    "limit; the counterexample uses a name that only a wildcard matches"
+)
+
+
+class Naming(Enum):
+    """Outcome of the search for a counterexample with a defined action."""
+
+    DEFINED = "defined"  # the model's action is one the bundled reference defines
+    NONE_DEFINED = "none defined"  # the solver showed that no defined action fits the slice
+    UNDECIDED = "undecided"  # the search ran out of time or met an unsupported construct
 
 
 def _readable_model(
-    assertions: list[z3.BoolRef], request: SymRequest, action_slice: ActionSlice, deadline: Deadline
-) -> tuple[z3.ModelRef | None, bool]:
+    problem: NoNewAccessProblem,
+    allow: EncodedStatement,
+    action_slice: ActionSlice,
+    assertions: list[z3.BoolRef],
+    deadline: Deadline,
+    stats: CheckStats,
+) -> tuple[z3.ModelRef | None, Naming]:
     """Solve again for a counterexample that reads well.
 
     Tiers, first success wins: an action that the bundled Service
-    Authorization Reference defines; an action made of letters, digits and
-    hyphens; any printable ASCII. The resource is made readable afterwards,
-    without the solver (`_realistic_resource`). Returns the model (None when
-    no tier succeeds) and True when the solver showed that no defined
-    action fits the query.
+    Authorization Reference defines (`_defined_action_model`); an action
+    made of letters, digits and hyphens; any printable ASCII. Each tier also
+    requires strings without white space. The resource is made readable
+    afterwards, without the solver (`_realistic_resource`). Returns the
+    model, None when no tier succeeds, and the outcome of the search for a
+    defined action.
     """
+    request = problem.request
     budget = Deadline(min(READABLE_MODEL_SECONDS, deadline.remaining_ms() / 1000))
+    no_spaces = _printable_strings(request)
+    names = _defined_actions(action_slice)
+    naming = Naming.NONE_DEFINED
+    if names:
+        known, known_assertions, known_extra, naming = _defined_action_model(
+            problem, allow, assertions, names, budget, deadline, stats
+        )
+        if known is not None:
+            readable = _solve_readable(known_assertions, known_extra + no_spaces, budget, request)
+            return (readable.model if readable.status == z3.sat else known), Naming.DEFINED
+    word = z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))
+    action_shape = z3.Concat(z3.Plus(word), z3.Re(":"), z3.Plus(word))
+    strings = [request.resource] + [e.text for key in request.keys.values() for e in key.elements if e.text is not None]
+    tiers = [
+        [z3.InRe(request.action, action_shape)] + no_spaces,
+        [z3.InRe(s, z3.Star(z3.Range(" ", "~"))) for s in [request.action, *strings]],
+    ]
+    for extra in tiers:
+        if budget.expired():
+            break
+        result = _solve_readable(assertions, extra, budget, request)
+        if result.status == z3.sat:
+            return result.model, naming
+    return None, naming
+
+
+def _printable_strings(request: SymRequest) -> list[z3.BoolRef]:
+    """Constraints that keep the resource, the context strings and the
+    principal free of white space and control characters."""
     strings = [request.resource]
     for key in request.keys.values():
         strings += [e.text for e in key.elements if e.text is not None]
-    no_spaces = [z3.InRe(s, z3.Star(z3.Range("!", "~"))) for s in strings]
+    constraints = [z3.InRe(s, z3.Star(z3.Range("!", "~"))) for s in strings]
     if request.uses_principal:
         # The commercial partition, and names made of word characters.
         principal = request.principal_model
         name_char = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re("/"), z3.Re("."), z3.Re("-"), z3.Re("_"))
-        no_spaces.append(z3.Or(z3.Not(principal.is_kind(*Kind.ARN)), principal.partition == z3.StringVal("aws")))
+        constraints.append(z3.Or(z3.Not(principal.is_kind(*Kind.ARN)), principal.partition == z3.StringVal("aws")))
         for part in (principal.tail, principal.role, principal.session, principal.role_path):
-            no_spaces.append(z3.InRe(part, z3.Star(name_char)))
-        no_spaces.append(z3.InRe(principal.name, z3.Star(z3.Union(name_char, z3.Re(":")))))
-        service_name = z3.Concat(z3.Plus(z3.Union(z3.Range("a", "z"), z3.Re("-"))), z3.Re(".amazonaws.com"))
-        no_spaces.append(z3.Or(principal.kind != Kind.SERVICE, z3.InRe(principal.name, service_name)))
-    word = z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))
-    action_shape = z3.Concat(z3.Plus(word), z3.Re(":"), z3.Plus(word))
-    known_name = _known_action_constraint(request, action_slice)
-    no_known_action = known_name is None
-    if known_name is not None:
-        # Without the readability constraints, no model here means that no
-        # defined action fits.
-        result = _solve_readable(assertions, [known_name], budget, request)
-        no_known_action = result.status == z3.unsat
-    tiers = [] if no_known_action else [[known_name] + no_spaces]
-    tiers.append([z3.InRe(request.action, action_shape)] + no_spaces)
-    tiers.append([z3.InRe(s, z3.Star(z3.Range(" ", "~"))) for s in [request.action, *strings]])
-    for extra in tiers:
-        result = _solve_readable(assertions, extra, budget, request)
+            constraints.append(z3.InRe(part, z3.Star(name_char)))
+        constraints.append(z3.InRe(principal.name, z3.Star(z3.Union(name_char, z3.Re(":")))))
+        service_name = z3.Concat(
+            z3.Range("a", "z"), z3.Star(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))), z3.Re(".amazonaws.com")
+        )
+        constraints.append(z3.Or(principal.kind != Kind.SERVICE, z3.InRe(principal.name, service_name)))
+    return constraints
+
+
+def _defined_action_model(
+    problem: NoNewAccessProblem,
+    allow: EncodedStatement,
+    assertions: list[z3.BoolRef],
+    names: list[str],
+    budget: Deadline,
+    deadline: Deadline,
+    stats: CheckStats,
+) -> tuple[z3.ModelRef | None, list[z3.BoolRef], list[z3.BoolRef], Naming]:
+    """Find a model of the slice query whose action is one of `names`.
+
+    One query with all names as a regular-expression union comes first,
+    within the readability budget. When it times out, or when there are too
+    many names for one union, the names are searched group by group
+    (`NoNewAccessProblem.group_actions`). Each group gets one query under
+    the check's own deadline, so a slow union query does not hide a defined
+    action. Returns the model, the query it satisfies, and the constraint
+    that puts a defined action in it, if that is not part of the query.
+    The two are kept apart because `_solve_readable` replays cvc5 models in
+    z3 against the query only, and z3 can take minutes to evaluate a union
+    of many names.
+    """
+    request = problem.request
+    if len(names) <= MAX_CANDIDATE_ACTIONS:
+        options = [z3.Re(literal(ascii_lower(name))) for name in names]
+        union = z3.InRe(request.action, options[0] if len(options) == 1 else z3.Union(*options))
+        result = _solve_readable(assertions, [union], budget, request)
         if result.status == z3.sat:
-            return result.model, no_known_action
-        if budget.expired():
-            break
-    return None, no_known_action
+            return result.model, assertions, [union], Naming.DEFINED
+        if result.status == z3.unsat:
+            return None, [], [], Naming.NONE_DEFINED
+
+    groups, unsupported = problem.group_actions(allow, [ascii_lower(name) for name in names])
+    undecided = bool(unsupported)
+    for group in groups:
+        if deadline.expired():
+            return None, [], [], Naming.UNDECIDED
+        try:
+            group_assertions = problem.assertions(allow, one_action_slice(group[0]))
+        except UnsupportedFeatureError:
+            undecided = True
+            continue
+        if group_assertions is None:
+            continue
+        result = problem.solve(group_assertions, deadline, stats)
+        if result.status == z3.sat:
+            return result.model, group_assertions, [], Naming.DEFINED
+        undecided = undecided or result.status == z3.unknown
+    return None, [], [], Naming.UNDECIDED if undecided else Naming.NONE_DEFINED
 
 
 def _solve_readable(
@@ -460,16 +609,11 @@ def _solve_readable(
     return solve(assertions + extra, tier, request.variables(), z3_first_ms=0, z3_last=False, verified=assertions)
 
 
-def _known_action_constraint(request: SymRequest, action_slice: ActionSlice) -> z3.BoolRef | None:
-    """Build a constraint that puts an action of the bundled reference in the
-    request; None when the slice contains no such action."""
+def _defined_actions(action_slice: ActionSlice) -> list[str]:
+    """Return the canonical names of the bundled reference's actions in the slice."""
     from verifier.catalog import default_catalog
 
-    names = default_catalog().actions_matching(_slice_text(action_slice))[:MAX_CANDIDATE_ACTIONS]
-    if not names:
-        return None
-    options = [z3.Re(literal(ascii_lower(name))) for name in names]
-    return z3.InRe(request.action, options[0] if len(options) == 1 else z3.Union(*options))
+    return default_catalog().actions_matching(_slice_text(action_slice))
 
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")

@@ -9,15 +9,16 @@ no service defines are not listed; `check` reports them separately.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import z3
 
-from verifier.check import CheckStats, NoNewAccessProblem, _slice_text, _slices, extract_request
-from verifier.encode.statement import ActionSlice, ascii_lower, compile_action
+from verifier.check import CheckStats, NoNewAccessProblem, _slice_text, _slices, extract_request, one_action_slice
+from verifier.encode.statement import ascii_lower
 from verifier.errors import InternalError, UnsupportedFeatureError
-from verifier.evaluate import evaluate
+from verifier.evaluate import Request, evaluate
 from verifier.policy.document import PolicyDocument, Statement
 from verifier.solver import Deadline
 
@@ -52,49 +53,108 @@ class NewAccessListing:
 
 def list_new_access(old: PolicyDocument, new: PolicyDocument, timeout: float = 30.0) -> NewAccessListing:
     """Find every defined action that `new` allows for some request that
-    `old` does not allow."""
+    `old` does not allow.
+
+    Actions whose one-action queries differ only in the action
+    (`NoNewAccessProblem.group_actions`) share one solver query, and the
+    request it finds is replayed for each of them with its own action.
+    """
     from verifier.catalog import default_catalog
 
     catalog = default_catalog()
     deadline = Deadline(timeout)
     stats = CheckStats()
     problem = NoNewAccessProblem(old, new)
+    replay = _Replay(problem)
     found: dict[str, NewAccess] = {}
     undecided: list[str] = []
     for allow in problem.new_allows:
-        names: dict[str, None] = {}
+        canonical: dict[str, str] = {}
         for action_slice in _slices(allow):
             for name in catalog.actions_matching(_slice_text(action_slice)):
-                names[name] = None
-        for name in names:
+                canonical[ascii_lower(name)] = name
+        groups, unsupported = problem.group_actions(allow, list(canonical))
+        undecided += [canonical[name] for name in unsupported]
+        for group in groups:
             if deadline.expired():
-                return NewAccessListing(_sorted(found), undecided, complete=False)
-            concrete = ActionSlice(compile_action(ascii_lower(name)))
+                return NewAccessListing(_sorted(found), sorted(set(undecided)), complete=False)
+            names = [canonical[name] for name in group]
             try:
-                result, _ = problem.query(allow, concrete, deadline, stats)
+                result, _ = problem.query(allow, one_action_slice(group[0]), deadline, stats)
             except UnsupportedFeatureError:
-                undecided.append(name)
+                undecided += names
                 continue
             if result is None or result.status == z3.unsat:
                 continue
             if result.status == z3.unknown:
-                undecided.append(name)
+                undecided += names
                 continue
-            _replay(problem, result.model, name)
-            entry = found.get(name)
-            if entry is None:
-                action = catalog.action(name)
-                entry = NewAccess(name, name.split(":", 1)[0], action.access_level if action else None)
-                found[name] = entry
-            entry.statements.append(allow.statement)
+            witness = extract_request(result.model, problem.request, problem.display_names)
+            for name in names:
+                replay.confirm(witness, name)
+                entry = found.get(name)
+                if entry is None:
+                    action = catalog.action(name)
+                    entry = NewAccess(name, name.split(":", 1)[0], action.access_level if action else None)
+                    found[name] = entry
+                entry.statements.append(allow.statement)
     return NewAccessListing(_sorted(found), sorted(set(undecided)), complete=True)
 
 
-def _replay(problem: NoNewAccessProblem, model: z3.ModelRef, name: str) -> None:
-    """Confirm a listed action with a concrete request, as for counterexamples."""
-    request = extract_request(model, problem.request, problem.display_names)
-    if not evaluate(problem.new, request).allowed or evaluate(problem.old, request).allowed:
-        raise InternalError(f"the witness of new access for `{name}` failed replay: {request}")
+class _Replay:
+    """Confirm listed actions with concrete requests, as for counterexamples.
+
+    Each replay evaluates only the statements whose Action element can match
+    the action: a NotAction statement, or an Action pattern whose text up to
+    its first wildcard starts the action, ignoring ASCII case. Every other
+    statement cannot match, because `*` and `?` are the only special
+    characters in action patterns, so the decision is the same as on the
+    whole policy. For policies of thousands of patterns this skips most of
+    the evaluator's work.
+    """
+
+    def __init__(self, problem: NoNewAccessProblem) -> None:
+        self.problem = problem
+        self.old_statements = _literal_prefixes(problem.old)
+        self.new_statements = _literal_prefixes(problem.new)
+
+    def confirm(self, witness: Request, name: str) -> None:
+        request = replace(witness, action=name)
+        new_allows = evaluate(_restricted(self.problem.new, self.new_statements, name), request).allowed
+        old_allows = evaluate(_restricted(self.problem.old, self.old_statements, name), request).allowed
+        if not new_allows or old_allows:
+            raise InternalError(f"the witness of new access for `{name}` failed replay: {request}")
+
+
+def _literal_prefixes(policy: PolicyDocument) -> list[tuple[Statement, tuple[str, ...] | None]]:
+    """Pair each statement with the lowercase literal prefixes of its Action
+    patterns, or None for a NotAction statement."""
+    paired = []
+    for statement in policy.statements:
+        if statement.actions is None:
+            paired.append((statement, None))
+            continue
+        prefixes = tuple(ascii_lower(re.split(r"[*?]", pattern, maxsplit=1)[0]) for pattern in statement.actions)
+        paired.append((statement, prefixes))
+    return paired
+
+
+def _restricted(
+    policy: PolicyDocument, statements: list[tuple[Statement, tuple[str, ...] | None]], name: str
+) -> PolicyDocument:
+    """Return the policy with only the statements, and in them only the
+    Action patterns, that can match the action `name`."""
+    lowered = ascii_lower(name)
+    matching = []
+    for statement, prefixes in statements:
+        if prefixes is None:
+            matching.append(statement)
+            continue
+        assert statement.actions is not None
+        patterns = tuple(p for p, prefix in zip(statement.actions, prefixes) if lowered.startswith(prefix))
+        if patterns:
+            matching.append(statement.model_copy(update={"actions": patterns}))
+    return policy.model_copy(update={"statements": tuple(matching)})
 
 
 _LEVEL_ORDER = ["List", "Read", "Write", "Permissions management", "Tagging"]

@@ -10,6 +10,7 @@ inclusion and intersection of two variable-free patterns without a solver.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
@@ -320,10 +321,28 @@ def _search(a: tuple[Element, ...], b: tuple[Element, ...], goal) -> bool | None
 
 def matches(compiled: Compiled, text: str) -> bool:
     """Match a variable-free pattern against concrete text."""
-    elements = _expand(compiled)
-    state = _closure(elements, frozenset({0}))
-    for char in text:
-        state = _step(elements, state, char)
-        if not state:
-            return False
-    return len(elements) in state
+    return _text_regex(compiled).fullmatch(text) is not None
+
+
+@lru_cache(maxsize=8192)
+def _text_regex(compiled: Compiled) -> re.Pattern[str]:
+    """Translate a variable-free pattern into a Python regular expression.
+
+    `matches` runs once per statement and catalog action when a policy of
+    thousands of action patterns is listed. In a profile of the listing for
+    ReadOnlyAccess v139->v140, `re` took about a tenth of the time per call
+    that stepping the automaton above took.
+    """
+    parts: list[str] = []
+    for element in compiled:
+        if isinstance(element, Lit):
+            parts.append(re.escape(element.text))
+            continue
+        if isinstance(element, Var):
+            raise ValueError("patterns with policy variables have no regular expression")
+        if element.excluded:
+            character = "[^" + "".join(re.escape(c) for c in sorted(element.excluded)) + "]"
+        else:
+            character = "."
+        parts.append(character if isinstance(element, One) else character + "*")
+    return re.compile("".join(parts), re.DOTALL)
