@@ -513,3 +513,16 @@ def test_federated_caller_is_not_an_aws_service():
     # carries no aws:PrincipalIsAWSService.
     statement = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:PrincipalIsAWSService": "true"}}}
     proved(policy(statement), Property.NO_EXTERNAL_ACCESS, ZONE)
+
+
+def test_source_arn_with_any_region_pins_the_account():
+    # Every character but a colon may fill the region field; the account
+    # field still names the zone's account, so no outside deputy exists.
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": f"arn:aws:sqs:us-east-1:{OURS}:jobs",
+        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:sns:*:{OURS}:*"}},
+    }
+    proved(policy(statement), Property.NO_CONFUSED_DEPUTY, ZONE)

@@ -36,7 +36,7 @@ from typing import Callable
 import z3
 
 from verifier.encode.logic import all_of, any_of, literal
-from verifier.encode.principal import Kind, claim_provider
+from verifier.encode.principal import Kind, chars_except, claim_provider
 from verifier.encode.request import SymRequest
 from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower
 from verifier.errors import InternalError, UnsupportedFeatureError, UsageError
@@ -285,7 +285,7 @@ def _deputy_outside(zone: Zone, request: SymRequest) -> list[z3.BoolRef]:
             facts.append(z3.Implies(present, z3.And(account_id, *[text != literal(a) for a in zone.accounts])))
     present, text = text_of("aws:sourcearn")
     if text is not None and zone.accounts:
-        field = z3.Star(z3.Union(z3.Range(" ", "9"), z3.Range(";", "~")))
+        field = z3.Star(chars_except(":"))
         accounts = z3.Union(*[z3.Re(a) for a in zone.accounts]) if len(zone.accounts) > 1 else z3.Re(zone.accounts[0])
         owned = z3.Concat(z3.Re("arn:"), field, z3.Re(":"), field, z3.Re(":"), field, z3.Re(":"), accounts, z3.Re(":"), z3.Star(z3.AllChar(z3.ReSort(z3.StringSort()))))
         facts.append(z3.Implies(present, z3.Not(z3.InRe(text, owned))))
