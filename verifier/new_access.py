@@ -17,7 +17,6 @@ import z3
 from verifier.check import CheckStats, NoNewAccessProblem, _slice_text, _slices, extract_request
 from verifier.encode.statement import ActionSlice, ascii_lower, compile_action
 from verifier.errors import InternalError, UnsupportedFeatureError
-from verifier.evaluate import evaluate
 from verifier.policy.document import PolicyDocument, Statement
 from verifier.solver import Deadline
 
@@ -50,15 +49,23 @@ class NewAccessListing:
     complete: bool
 
 
-def list_new_access(old: PolicyDocument, new: PolicyDocument, timeout: float = 30.0) -> NewAccessListing:
+def list_new_access(
+    old: PolicyDocument,
+    new: PolicyDocument,
+    timeout: float = 30.0,
+    *,
+    accepted: PolicyDocument | None = None,
+    resource_globs: tuple[str, ...] = (),
+) -> NewAccessListing:
     """Find every defined action that `new` allows for some request that
-    `old` does not allow."""
+    `old` does not allow. `accepted` and `resource_globs` narrow the
+    question as in `check_no_new_access`."""
     from verifier.catalog import default_catalog
 
     catalog = default_catalog()
     deadline = Deadline(timeout)
     stats = CheckStats()
-    problem = NoNewAccessProblem(old, new)
+    problem = NoNewAccessProblem(old, new, accepted=accepted, resource_globs=resource_globs)
     found: dict[str, NewAccess] = {}
     undecided: list[str] = []
     for allow in problem.new_allows:
@@ -93,7 +100,7 @@ def list_new_access(old: PolicyDocument, new: PolicyDocument, timeout: float = 3
 def _replay(problem: NoNewAccessProblem, model: z3.ModelRef, name: str) -> None:
     """Confirm a listed action with a concrete request, as for counterexamples."""
     request = extract_request(model, problem.request, problem.display_names)
-    if not evaluate(problem.new, request).allowed or evaluate(problem.old, request).allowed:
+    if not problem.is_new_access(request):
         raise InternalError(f"the witness of new access for `{name}` failed replay: {request}")
 
 
