@@ -12,6 +12,11 @@ only if every query is unsatisfiable. Per slice, statements that cannot
 match any action of the slice are dropped, which is exact, and a slice is
 proved without the solver when an identical-or-wider Allow statement of
 `old` covers it and every Deny of `old` that touches it is also in `new`.
+
+Two optional arguments narrow the question. `accepted`, an Allow-only
+policy, adds to what `old` allows: a request that it allows is not new
+access. `resource_globs` keeps only requests whose resource matches one of
+the globs, where `*` matches any characters including `:` and `/`.
 """
 
 from __future__ import annotations
@@ -29,11 +34,12 @@ from verifier.encode import glob
 from verifier.encode.principal import Kind, principal_text
 from verifier.encode.request import SymRequest
 from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower, compile_action, service_of
-from verifier.encode.strings import to_regex
+from verifier.encode.strings import match_regex, to_regex
 from verifier.errors import InternalError, UnsupportedFeatureError
-from verifier.evaluate import Request, evaluate
+from verifier.evaluate import Request, evaluate, like_matches
 from verifier.keys import KeyType, analyze_keys, statement_variables
 from verifier.policy.document import PolicyDocument, Statement
+from verifier.policy.pattern import parse_pattern
 from verifier.policy.values import format_date, format_number
 from verifier.solver import Deadline, SolveResult, Verdict, solve
 
@@ -63,18 +69,27 @@ class CheckResult:
 
 
 def check_no_new_access(
-    old: PolicyDocument, new: PolicyDocument, timeout: float = 30.0, *, known_actions_only: bool = False
+    old: PolicyDocument,
+    new: PolicyDocument,
+    timeout: float = 30.0,
+    *,
+    known_actions_only: bool = False,
+    accepted: PolicyDocument | None = None,
+    resource_globs: tuple[str, ...] = (),
 ) -> CheckResult:
     """Prove that `new` allows no request that `old` does not allow.
 
     With `known_actions_only`, only actions that the bundled Service
     Authorization Reference defines are considered. That is not sound for
-    wildcards, which also grant actions AWS adds later.
+    wildcards, which also grant actions AWS adds later. A request that the
+    Allow-only policy `accepted` allows does not count as new access. With
+    `resource_globs`, only requests whose resource matches one of them count.
     """
     deadline = Deadline(timeout)
     stats = CheckStats()
     try:
-        return _check(old, new, deadline, stats, known_actions_only)
+        problem = NoNewAccessProblem(old, new, accepted=accepted, resource_globs=resource_globs)
+        return _check(problem, deadline, stats, known_actions_only)
     except UnsupportedFeatureError as error:
         return CheckResult(Verdict.UNKNOWN, reason=f"unsupported: {error}", stats=stats)
 
@@ -129,23 +144,36 @@ class NoNewAccessProblem:
     whether a request in a slice of a new Allow statement is allowed by
     `new` and not by `old`."""
 
-    def __init__(self, old: PolicyDocument, new: PolicyDocument) -> None:
-        self.old, self.new = old, new
-        self.request = SymRequest(analyze_keys([old, new]))
+    def __init__(
+        self,
+        old: PolicyDocument,
+        new: PolicyDocument,
+        *,
+        accepted: PolicyDocument | None = None,
+        resource_globs: tuple[str, ...] = (),
+    ) -> None:
+        if accepted is not None and accepted.deny_statements:
+            raise ValueError("an accepted policy must contain only Allow statements")
+        self.old, self.new, self.accepted = old, new, accepted
+        self.resource_globs = resource_globs
+        policies = [old, new] if accepted is None else [old, new, accepted]
+        self.request = SymRequest(analyze_keys(policies))
         self.request.uses_principal = any(
-            s.principal is not None or s.not_principal is not None for policy in (old, new) for s in policy.statements
+            s.principal is not None or s.not_principal is not None for policy in policies for s in policy.statements
         )
-        self.display_names = _display_names(old, new)
+        self.display_names = _display_names(*policies)
         self.new_allows = [EncodedStatement(s, self.request) for s in new.allow_statements]
         self.old_allows = [EncodedStatement(s, self.request) for s in old.allow_statements]
+        self.accepted_allows = [EncodedStatement(s, self.request) for s in accepted.allow_statements] if accepted else []
         self.old_denies = [EncodedStatement(s, self.request) for s in old.deny_statements]
         self.new_denies = [EncodedStatement(s, self.request) for s in new.deny_statements]
         new_deny_shapes = {_shape(s) for s in new.deny_statements}
         self.changed_old_denies = {id(d) for d in self.old_denies if _shape(d.statement) not in new_deny_shapes}
         self.variable_keys = sorted(
-            {v.key for policy in (old, new) for s in policy.statements for v in statement_variables(s)}
+            {v.key for policy in policies for s in policy.statements for v in statement_variables(s)}
         )
         self._old_allow_index = _StatementIndex(self.old_allows)
+        self._accepted_allow_index = _StatementIndex(self.accepted_allows)
         self._old_deny_index = _StatementIndex(self.old_denies)
         self._new_deny_index = _StatementIndex(self.new_denies)
 
@@ -177,7 +205,8 @@ class NoNewAccessProblem:
             try:
                 if not allow.may_match(action_slice):
                     continue
-                key = tuple(tuple(id(s) for s in part) for part in self.relevant(action_slice))
+                parts = (*self.relevant(action_slice), self._accepted_allow_index.relevant(action_slice))
+                key = tuple(tuple(id(s) for s in part) for part in parts)
             except UnsupportedFeatureError:
                 unsupported.append(name)
                 continue
@@ -200,8 +229,26 @@ class NoNewAccessProblem:
                     *[d.formula(action_slice) for d in relevant_old_denies],
                 ]
             ),
+            *[z3.Not(a.formula(action_slice)) for a in self._accepted_allow_index.relevant(action_slice)],
+            *self._resource_filter(),
             *self.request.domain(),
         ]
+
+    def _resource_filter(self) -> list[z3.BoolRef]:
+        if not self.resource_globs:
+            return []
+        compiled = [glob.compile_glob(parse_pattern(text, variables=False, wildcards=True)) for text in self.resource_globs]
+        return [any_of([match_regex(self.request.resource, pattern) for pattern in compiled])]
+
+    def is_new_access(self, request: Request) -> bool:
+        """Decide concretely whether `request` answers the question: `new`
+        allows it, `old` and `accepted` do not, and its resource matches
+        one of `resource_globs` when they are given."""
+        if not evaluate(self.new, request).allowed or evaluate(self.old, request).allowed:
+            return False
+        if self.accepted is not None and evaluate(self.accepted, request).allowed:
+            return False
+        return not self.resource_globs or any(like_matches(text, request.resource) for text in self.resource_globs)
 
     def query(
         self, allow: EncodedStatement, action_slice: ActionSlice, deadline: Deadline, stats: CheckStats
@@ -250,10 +297,7 @@ def solve_principal_cases(
     return unknown or SolveResult(z3.unsat, None, None, 0.0)
 
 
-def _check(
-    old: PolicyDocument, new: PolicyDocument, deadline: Deadline, stats: CheckStats, known_actions_only: bool
-) -> CheckResult:
-    problem = NoNewAccessProblem(old, new)
+def _check(problem: NoNewAccessProblem, deadline: Deadline, stats: CheckStats, known_actions_only: bool) -> CheckResult:
     request = problem.request
     unknown_reasons: list[str] = []
     # A counterexample whose action no service defines. The search goes on
@@ -267,7 +311,7 @@ def _check(
         for action_slice in slices:
             if deadline.expired():
                 if unnamed is not None:
-                    return _confirmed(old, new, unnamed, stats, [UNNAMED_ACTION_NOTE])
+                    return _confirmed(problem, unnamed, stats, [UNNAMED_ACTION_NOTE])
                 return CheckResult(Verdict.UNKNOWN, reason="timed out", stats=stats)
             if unnamed is not None and not _defined_actions(action_slice):
                 continue
@@ -277,9 +321,9 @@ def _check(
             if result.status == z3.sat:
                 model, naming = _readable_model(problem, encoded, action_slice, assertions, deadline, stats)
                 counterexample = extract_request(model or result.model, request, problem.display_names)
-                counterexample = _realistic_resource(old, new, _with_canonical_action(counterexample))
+                counterexample = _realistic_resource(problem, _with_canonical_action(counterexample))
                 if naming is Naming.DEFINED:
-                    return _confirmed(old, new, counterexample, stats, [])
+                    return _confirmed(problem, counterexample, stats, [])
                 if unnamed is None:
                     unnamed = counterexample
                 naming_complete = naming_complete and naming is Naming.NONE_DEFINED
@@ -291,7 +335,7 @@ def _check(
                     break
     if unnamed is not None:
         complete = naming_complete and not unknown_reasons
-        return _confirmed(old, new, unnamed, stats, [UNKNOWN_ACTION_NOTE if complete else UNNAMED_ACTION_NOTE])
+        return _confirmed(problem, unnamed, stats, [UNKNOWN_ACTION_NOTE if complete else UNNAMED_ACTION_NOTE])
     if unknown_reasons:
         return CheckResult(Verdict.UNKNOWN, reason="; ".join(unknown_reasons[:3]), stats=stats)
     return CheckResult(Verdict.PROVED, stats=stats)
@@ -622,7 +666,7 @@ _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _FORMAT_VALUES = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
 
 
-def _realistic_resource(old: PolicyDocument, new: PolicyDocument, request: Request) -> Request:
+def _realistic_resource(problem: NoNewAccessProblem, request: Request) -> Request:
     """Swap the solver's resource for a readable one when the concrete
     evaluator confirms that the swap keeps the request a counterexample.
 
@@ -632,10 +676,15 @@ def _realistic_resource(old: PolicyDocument, new: PolicyDocument, request: Reque
     from verifier.catalog import default_catalog
 
     candidates: list[str] = []
-    for statement in new.allow_statements:
+    # Text that a resource glob requires, such as `prod` of `*prod*`, fills
+    # the first wildcard of a Resource pattern.
+    fillers = [max(re.split(r"[*?]", text), key=len) for text in problem.resource_globs]
+    for statement in problem.new.allow_statements:
         for text in statement.resources or ():
             if text.startswith("arn:") and "${" not in text:
+                candidates += [text.replace("*", filler, 1).replace("*", "example").replace("?", "x") for filler in fillers if filler]
                 candidates.append(text.replace("*", "example").replace("?", "x"))
+    candidates += [text.replace("*", "example").replace("?", "x") for text in problem.resource_globs]
     action = default_catalog().action(request.action)
     for resource_type in action.resource_types if action else ():
         for arn_format in resource_type.resource_type.arn_formats:
@@ -646,7 +695,7 @@ def _realistic_resource(old: PolicyDocument, new: PolicyDocument, request: Reque
         if candidate == request.resource:
             return request
         trial = Request(action=request.action, resource=candidate, principal=request.principal, context=request.context)
-        if evaluate(new, trial).allowed and not evaluate(old, trial).allowed:
+        if problem.is_new_access(trial):
             return trial
     return request
 
@@ -717,13 +766,11 @@ def _render(value, key_type: KeyType, element) -> str:
     return str(ipaddress.IPv4Address(address))
 
 
-def _confirmed(
-    old: PolicyDocument, new: PolicyDocument, counterexample: Request, stats: CheckStats, notes: list[str]
-) -> CheckResult:
+def _confirmed(problem: NoNewAccessProblem, counterexample: Request, stats: CheckStats, notes: list[str]) -> CheckResult:
     """Replay a counterexample through the concrete evaluator before output."""
-    new_decision = evaluate(new, counterexample)
-    old_decision = evaluate(old, counterexample)
-    if not new_decision.allowed or old_decision.allowed:
+    new_decision = evaluate(problem.new, counterexample)
+    old_decision = evaluate(problem.old, counterexample)
+    if not problem.is_new_access(counterexample):
         raise InternalError(
             "the counterexample failed replay through the concrete evaluator "
             f"(new allows: {new_decision.allowed}, old allows: {old_decision.allowed}): {counterexample}"

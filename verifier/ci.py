@@ -3,14 +3,17 @@ one source, check them all, print one report and return the run's exit code."""
 
 from __future__ import annotations
 
+import datetime
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 
+from verifier.config import Config, find_config, load_config, today_utc
 from verifier.errors import PolicyError, UsageError
-from verifier.findings import Finding, Location, PolicyChange, Run, invalid_finding, run_changes
-from verifier.policy.parse import load_policy_file
+from verifier.findings import Finding, Location, PolicyChange, Run, check_change, invalid_finding
+from verifier.policy.parse import load_policy_file, parse_policy_bytes
 from verifier.formats import FORMATS, renderer
 
 
@@ -25,6 +28,16 @@ class RunOptions:
     parameters: dict[str, str] = field(default_factory=dict)
     timeout: float = 30.0
     known_actions_only: bool = False
+    # The config file named with --config; without it, the one that
+    # `find_config` finds in the working directory, if any.
+    config_path: str | None = None
+    # The date that decides whether an accepted change has expired; None
+    # means today in UTC.
+    today: datetime.date | None = None
+
+    def config(self) -> Config | None:
+        path = self.config_path or find_config()
+        return None if path is None else load_config(path)
 
 
 def collect(options: RunOptions) -> tuple[list[PolicyChange | Finding], list[str]]:
@@ -69,13 +82,112 @@ def run_command(options: RunOptions, output_format: str, reports: tuple[str, ...
     """Check every policy of the source, print the report in `output_format`,
     write each `FORMAT=PATH` of `reports`, and return the exit code."""
     targets = [parse_report_target(target) for target in reports]
+    config = options.config()
     items, skipped = collect(options)
-    run = Run(run_changes(items, options.timeout, options.known_actions_only), skipped)
+    origin = _source_root(options)
+    findings = check_items(items, config, origin, options.timeout, options.known_actions_only, options.today or today_utc())
+    return write_reports(Run(findings, skipped), output_format, targets)
+
+
+def check_items(
+    items: list[PolicyChange | Finding],
+    config: Config | None,
+    origin: Path,
+    timeout: float,
+    known_actions_only: bool,
+    today: datetime.date,
+) -> list[Finding]:
+    """Check every change, with the accepted changes of `config` that match
+    its file, followed by the properties that `config` requires of the new
+    version. File paths of the items are relative to `origin`."""
+    from verifier.properties import property_findings
+
+    findings: list[Finding] = []
+    for item in items:
+        if isinstance(item, Finding):
+            findings.append(item)
+            continue
+        relative = config.relative(origin / item.location.file) if config else None
+        if config is None or relative is None:
+            findings.append(check_change(item, timeout, known_actions_only))
+            continue
+        active, expired = config.accepted_for(relative, today)
+        findings.append(check_change(item, timeout, known_actions_only, active, expired))
+        rules = config.properties_for(relative)
+        findings += property_findings(item.location, item.new_name, item.new, rules, config.zone, timeout)
+    return findings
+
+
+def run_properties(
+    config: Config, paths: tuple[str, ...], timeout: float, output_format: str, reports: tuple[str, ...]
+) -> int:
+    """Check the properties of `config` on every policy file of the working
+    tree that a property's path matches, under `paths` (default: the config
+    file's folder), print and write the reports, and return the exit code."""
+    from verifier.properties import property_findings
+
+    targets = [parse_report_target(target) for target in reports]
+    findings: list[Finding] = []
+    skipped: list[str] = []
+    for path in policy_files(config, paths):
+        relative = config.relative(path)
+        rules = config.properties_for(relative) if relative is not None else []
+        if not rules:
+            continue
+        shown = os.path.relpath(path)
+        location = Location(shown)
+        data = path.read_bytes()
+        try:
+            document = parse_policy_bytes(data, shown)
+        except PolicyError as error:
+            from verifier.sources.git import looks_like_policy
+
+            if looks_like_policy(data):
+                findings.append(invalid_finding(location, error))
+            else:
+                skipped.append(shown)
+            continue
+        findings += property_findings(location, shown, document, rules, config.zone, timeout)
+    return write_reports(Run(findings, skipped), output_format, targets)
+
+
+def policy_files(config: Config, paths: tuple[str, ...]) -> list[Path]:
+    """List the `.json`, `.yaml` and `.yml` files under `paths`, sorted,
+    without descending into hidden folders such as `.git`."""
+    from verifier.sources.git import POLICY_SUFFIXES
+
+    found: set[Path] = set()
+    for start in [Path(p) for p in paths] or [config.root]:
+        if start.is_file():
+            found.add(Path(os.path.abspath(start)))
+            continue
+        if not start.is_dir():
+            raise UsageError(f"PATH: `{start}` is neither a file nor a folder")
+        for folder, folders, files in os.walk(start):
+            folders[:] = sorted(name for name in folders if not name.startswith("."))
+            for name in files:
+                if name.lower().endswith(POLICY_SUFFIXES):
+                    found.add(Path(os.path.abspath(os.path.join(folder, name))))
+    return sorted(found)
+
+
+def write_reports(run: Run, output_format: str, targets: list[tuple[str, str]]) -> int:
     click.echo(renderer(output_format)(run))
     for name, path in targets:
         text = click.unstyle(renderer(name)(run))
         Path(path).write_text(text + "\n", encoding="utf-8")
     return run.exit_code
+
+
+def _source_root(options: RunOptions) -> Path:
+    """Return the folder that the file paths of the source's findings are
+    relative to: the repository root for --base on policy files, else the
+    working directory."""
+    if options.base is not None and not options.cloudformation and options.terraform_plan is None:
+        from verifier.sources.git import run_git
+
+        return Path(run_git(["rev-parse", "--show-toplevel"], ".").decode().strip())
+    return Path.cwd()
 
 
 def parse_report_target(target: str) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import click
 
 from verifier import __version__
-from verifier.errors import EXIT_INVALID, EXIT_UNKNOWN, PolicyError, VerifierError
+from verifier.errors import EXIT_INVALID, EXIT_UNKNOWN, PolicyError, UsageError, VerifierError
 from verifier.policy.document import PolicyDocument
 from verifier.policy.parse import load_policy_file
 
@@ -91,6 +91,13 @@ def cli(verbose: bool) -> None:
     metavar="FORMAT=PATH",
     help="Also write the report in FORMAT (text, json, sarif, junit, markdown) to PATH; repeatable.",
 )
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file with properties and accepted changes (default: .iamverify.toml, else [tool.iamverify] in pyproject.toml).",
+)
 def check(
     files: tuple[str, ...],
     output_format: str,
@@ -101,6 +108,7 @@ def check(
     cloudformation: bool,
     parameters: tuple[str, ...],
     reports: tuple[str, ...],
+    config_path: str | None,
 ) -> None:
     """Prove that NEW grants no access that OLD does not.
 
@@ -111,8 +119,12 @@ def check(
     source is checked (the time limit applies to each) and reported, then a
     summary line. The exit code is that of the worst finding: 2 for an
     invalid document before 3 unknown before 1 refuted before 0.
+
+    In these runs, and with --config, the config file adds the properties
+    of each changed policy and counts its accepted changes as allowed.
     """
-    if base is not None or terraform_plan is not None or cloudformation or reports or output_format not in ("text", "json"):
+    multi = base is not None or terraform_plan is not None or cloudformation or config_path is not None
+    if multi or reports or output_format not in ("text", "json"):
         from verifier.ci import RunOptions, parse_parameters, run_command
 
         options = RunOptions(
@@ -123,8 +135,9 @@ def check(
             parameters=_guarded(lambda: parse_parameters(parameters)),
             timeout=timeout,
             known_actions_only=known_actions_only,
+            config_path=config_path,
         )
-        sys.exit(_guarded(lambda: run_command(options, output_format, reports)))
+        sys.exit(_guarded(lambda: _config_errors(lambda: run_command(options, output_format, reports))))
     if len(files) < 2:
         raise click.UsageError(f"Missing argument '{'NEW' if files else 'OLD'}'.")
     if len(files) > 2:
@@ -315,7 +328,7 @@ def _zone_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "config_path",
             type=click.Path(dir_okay=False),
             default=None,
-            help="Read the zone from the [zone] table of this TOML file (default: .iamverify.toml, if present).",
+            help="Read the zone from the [zone] table of this TOML file (default: .iamverify.toml, else [tool.iamverify] in pyproject.toml).",
         ),
     ]
     for option in reversed(options):
@@ -325,12 +338,11 @@ def _zone_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _zone(accounts, orgs, ous, federated, vpces, vpcs, config_path):  # type: ignore[no-untyped-def]
     """Merge the zone of the config file and of the options."""
-    import os
-
-    from verifier.zone import Zone, zone_from_config, zone_from_options
+    from verifier.config import find_config
+    from verifier.zone import zone_from_config, zone_from_options
 
     zone = _guarded(lambda: zone_from_options(accounts, orgs, ous, federated, vpces, vpcs))
-    path = config_path or (".iamverify.toml" if os.path.isfile(".iamverify.toml") else None)
+    path = config_path or find_config()
     if path is None:
         return zone
     try:
@@ -342,6 +354,63 @@ def _zone(accounts, orgs, ous, federated, vpces, vpcs, config_path):  # type: ig
     except VerifierError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(error.exit_code)
+
+
+@cli.command(name="run")
+@click.argument("paths", metavar="[PATH...]", nargs=-1, type=click.Path())
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif", "junit", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Output format; `json` prints exactly one JSON object, `sarif` is SARIF 2.1.0.",
+)
+@click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    metavar="FORMAT=PATH",
+    help="Also write the report in FORMAT (text, json, sarif, junit, markdown) to PATH; repeatable.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file to run (default: .iamverify.toml, else [tool.iamverify] in pyproject.toml).",
+)
+@TIMEOUT_OPTION
+def run_config(paths: tuple[str, ...], output_format: str, reports: tuple[str, ...], config_path: str | None, timeout: float) -> None:
+    """Check the properties of the config file on the working tree.
+
+    Every policy file (.json, .yaml, .yml) under PATHs, by default the
+    config file's folder, is checked against each [[properties]] entry
+    whose path glob matches it. The time limit applies to each check. Exit
+    0 when every property holds, 1 when one is violated, 2 on an invalid
+    config or policy, 3 when a check reaches no verdict.
+    """
+    from verifier.ci import run_properties
+    from verifier.config import find_config, load_config
+
+    def run() -> int:
+        path = config_path or find_config()
+        if path is None:
+            raise UsageError("no config file: create .iamverify.toml, add [tool.iamverify] to pyproject.toml or give --config")
+        return run_properties(load_config(path), paths, timeout, output_format, reports)
+
+    sys.exit(_guarded(lambda: _config_errors(run)))
+
+
+def _config_errors(action: Callable[[], Any]) -> Any:
+    """Print every problem of an invalid config file on its own line and
+    exit with 2."""
+    try:
+        return action()
+    except PolicyError as error:
+        for issue in error.issues:
+            click.echo(issue.format(error.source), err=True)
+        sys.exit(EXIT_INVALID)
 
 
 @cli.group()

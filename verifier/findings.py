@@ -16,13 +16,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from verifier.check import CheckResult, check_no_new_access
 from verifier.errors import EXIT_INVALID, EXIT_PROVED, EXIT_REFUTED, EXIT_UNKNOWN, PolicyError, VerifierError
 from verifier.new_access import NewAccessListing, list_new_access
 from verifier.policy.document import PolicyDocument, Statement
 from verifier.solver import Deadline, Verdict
+
+if TYPE_CHECKING:
+    from verifier.config import AcceptedChange
+    from verifier.prove import ProveResult
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +85,10 @@ class PolicyChange:
     renamed_from: str | None = None
 
 
+# The check of a policy change; the properties of the config file name the others.
+NO_NEW_ACCESS = "no-new-access"
+
+
 @dataclass
 class Finding:
     location: Location
@@ -93,12 +101,35 @@ class Finding:
     # One line per problem of an invalid document, as `FILE: PATH: message`.
     issues: list[str] = field(default_factory=list)
     renamed_from: str | None = None
+    # `no-new-access` for a change, or the property of a config entry.
+    check: str = NO_NEW_ACCESS
+    # The config entry that requires the property, such as
+    # `properties[0] in .iamverify.toml`.
+    origin: str | None = None
+    # Verdict of a property of a role trust or resource policy.
+    proof: ProveResult | None = None
+    # Resource globs that a `deny-resources` check keeps the policy off.
+    denied_resources: tuple[str, ...] = ()
+    # Accepted changes that counted as allowed in the check, and those that
+    # match the file but have expired.
+    accepted: list[AcceptedChange] = field(default_factory=list)
+    expired: list[AcceptedChange] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        """The location, followed by the property for a property check."""
+        if self.check == NO_NEW_ACCESS:
+            return self.location.label
+        return f"{self.location.label}: {self.check}"
 
     @property
     def responsible_statements(self) -> list[Statement]:
         """Statements of the new version that grant new access: the one that
         allows the counterexample first, then those of the listing, each once."""
         found: dict[tuple[int, str | None], Statement] = {}
+        if self.proof is not None:
+            for statement in self.proof.statements:
+                found.setdefault((statement.index, statement.sid), statement)
         if self.result is not None:
             for statement in self.result.new_statements:
                 found.setdefault((statement.index, statement.sid), statement)
@@ -123,20 +154,43 @@ def run_changes(
 ) -> list[Finding]:
     """Check every change, each within `timeout` seconds, and return the
     findings in source order."""
-    return [item if isinstance(item, Finding) else _check_change(item, timeout, known_actions_only) for item in items]
+    return [item if isinstance(item, Finding) else check_change(item, timeout, known_actions_only) for item in items]
 
 
-def _check_change(change: PolicyChange, timeout: float, known_actions_only: bool) -> Finding:
+def check_change(
+    change: PolicyChange,
+    timeout: float,
+    known_actions_only: bool = False,
+    accepted: list[AcceptedChange] | None = None,
+    expired: list[AcceptedChange] | None = None,
+) -> Finding:
+    """Check one change within `timeout` seconds. Requests that an entry of
+    `accepted` allows do not count as new access. The finding names the
+    entries only when the check without them finds new access, and it
+    reports the `expired` entries without using them."""
     finding = Finding(
         change.location,
         Outcome.UNKNOWN,
         old_name=change.old_name,
         new_name=change.new_name,
         renamed_from=change.renamed_from,
+        expired=list(expired or []),
     )
     deadline = Deadline(timeout)
     try:
         result = check_no_new_access(change.old, change.new, timeout=timeout, known_actions_only=known_actions_only)
+        accepted_policy = None
+        if result.verdict is Verdict.REFUTED and accepted:
+            from verifier.config import union_of
+
+            accepted_policy = union_of(accepted)
+            remaining = max(0.1, deadline.remaining_ms() / 1000)
+            result = check_no_new_access(
+                change.old, change.new, timeout=remaining, known_actions_only=known_actions_only, accepted=accepted_policy
+            )
+            finding.accepted = list(accepted)
+            labels = " and ".join(entry.title for entry in accepted)
+            finding.old_name = f"{change.old_name} or {labels}"
         finding.result = result
         finding.outcome = {Verdict.PROVED: Outcome.PROVED, Verdict.REFUTED: Outcome.REFUTED}.get(
             result.verdict, Outcome.UNKNOWN
@@ -144,7 +198,7 @@ def _check_change(change: PolicyChange, timeout: float, known_actions_only: bool
         finding.reason = result.reason
         if result.verdict is Verdict.REFUTED:
             remaining = max(0.1, deadline.remaining_ms() / 1000)
-            finding.listing = list_new_access(change.old, change.new, timeout=remaining)
+            finding.listing = list_new_access(change.old, change.new, timeout=remaining, accepted=accepted_policy)
     except VerifierError as error:
         finding.outcome = Outcome.UNKNOWN if finding.result is None else finding.outcome
         finding.reason = f"{finding.reason + '; ' if finding.reason else ''}{error}"
@@ -171,15 +225,30 @@ def exit_code(findings: list[Finding]) -> int:
 
 
 def summary_line(findings: list[Finding], skipped: int = 0) -> str:
-    counts = {outcome: sum(1 for f in findings if f.outcome is outcome) for outcome in Outcome}
-    checked = len(findings) - counts[Outcome.REMOVED]
-    parts = [f"{counts[o]} {o.value}" for o in (Outcome.PROVED, Outcome.REFUTED, Outcome.UNKNOWN, Outcome.INVALID)]
-    line = f"{checked} {'policy' if checked == 1 else 'policies'} checked: {', '.join(parts)}"
+    changes = [f for f in findings if f.check == NO_NEW_ACCESS]
+    properties = [f for f in findings if f.check != NO_NEW_ACCESS]
+    counts = _counts(changes)
+    checked = len(changes) - counts[Outcome.REMOVED]
+    sections = []
+    if changes or not properties:
+        sections.append(f"{checked} {'policy' if checked == 1 else 'policies'} checked: {_verdict_counts(counts)}")
     if counts[Outcome.REMOVED]:
-        line += f"; {counts[Outcome.REMOVED]} removed"
+        sections.append(f"{counts[Outcome.REMOVED]} removed")
+    if properties:
+        noun = "property check" if len(properties) == 1 else "property checks"
+        sections.append(f"{len(properties)} {noun}: {_verdict_counts(_counts(properties))}")
+    line = "; ".join(sections)
     if skipped:
         line += f"; {skipped} {'file' if skipped == 1 else 'files'} skipped as not policies"
     return line
+
+
+def _counts(findings: list[Finding]) -> dict[Outcome, int]:
+    return {outcome: sum(1 for f in findings if f.outcome is outcome) for outcome in Outcome}
+
+
+def _verdict_counts(counts: dict[Outcome, int]) -> str:
+    return ", ".join(f"{counts[o]} {o.value}" for o in (Outcome.PROVED, Outcome.REFUTED, Outcome.UNKNOWN, Outcome.INVALID))
 
 
 @dataclass

@@ -51,9 +51,17 @@ class NewAccessListing:
     complete: bool
 
 
-def list_new_access(old: PolicyDocument, new: PolicyDocument, timeout: float = 30.0) -> NewAccessListing:
+def list_new_access(
+    old: PolicyDocument,
+    new: PolicyDocument,
+    timeout: float = 30.0,
+    *,
+    accepted: PolicyDocument | None = None,
+    resource_globs: tuple[str, ...] = (),
+) -> NewAccessListing:
     """Find every defined action that `new` allows for some request that
-    `old` does not allow.
+    `old` does not allow. `accepted` and `resource_globs` narrow the
+    question as in `check_no_new_access`.
 
     Actions whose one-action queries differ only in the action
     (`NoNewAccessProblem.group_actions`) share one solver query, and the
@@ -64,7 +72,7 @@ def list_new_access(old: PolicyDocument, new: PolicyDocument, timeout: float = 3
     catalog = default_catalog()
     deadline = Deadline(timeout)
     stats = CheckStats()
-    problem = NoNewAccessProblem(old, new)
+    problem = NoNewAccessProblem(old, new, accepted=accepted, resource_globs=resource_globs)
     replay = _Replay(problem)
     found: dict[str, NewAccess] = {}
     undecided: list[str] = []
@@ -122,7 +130,10 @@ class _Replay:
         request = replace(witness, action=name)
         new_allows = evaluate(_restricted(self.problem.new, self.new_statements, name), request).allowed
         old_allows = evaluate(_restricted(self.problem.old, self.old_statements, name), request).allowed
-        if not new_allows or old_allows:
+        # The accepted policy and the resource globs narrow the question as
+        # in `NoNewAccessProblem.is_new_access`.
+        narrowed = self.problem.accepted is not None or self.problem.resource_globs
+        if not new_allows or old_allows or (narrowed and not self.problem.is_new_access(request)):
             raise InternalError(f"the witness of new access for `{name}` failed replay: {request}")
 
 

@@ -200,11 +200,20 @@ def zone_from_config(path: str | Path) -> Zone:
     if Path(path).name == "pyproject.toml":
         prefix = "tool.iamverify.zone"
         table = data.get("tool", {}).get("iamverify", {}).get("zone")
+    zone, issues = zone_from_table(table, prefix, source)
+    if issues:
+        raise PolicyError(source, issues)
+    return zone
+
+
+def zone_from_table(table: Any, prefix: str, source: str) -> tuple[Zone, list[Issue]]:
+    """Build a zone from the parsed TOML table at `prefix` (None when the
+    file has none) and return it with every problem found."""
     if table is None:
-        return Zone()
+        return Zone(), []
     issues: list[Issue] = []
     if not isinstance(table, dict):
-        raise PolicyError(source, [Issue(prefix, "must be a table such as [zone] with accounts = [\"111122223333\"]")])
+        return Zone(), [Issue(prefix, "must be a table such as [zone] with accounts = [\"111122223333\"]")]
     for name in table:
         if name not in _ZONE_FIELDS:
             issues.append(Issue(f"{prefix}.{name}", f"unknown field: expected one of {', '.join(_ZONE_FIELDS)}"))
@@ -217,9 +226,7 @@ def zone_from_config(path: str | Path) -> Zone:
         lists.append(value)
     builder = ZoneBuilder(source, issues)
     zone = builder.build(*lists, paths=tuple(f"{prefix}.{name}" for name in _ZONE_FIELDS))  # type: ignore[arg-type]
-    if builder.issues:
-        raise PolicyError(source, builder.issues)
-    return zone
+    return zone, builder.issues
 
 
 # --- Outside the zone, symbolically -----------------------------------------

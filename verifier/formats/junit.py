@@ -1,4 +1,5 @@
-"""JUnit XML report of a run, for CI dashboards: one test case per policy.
+"""JUnit XML report of a run, for CI dashboards: one test case per policy
+and per property that the config file requires of it.
 
 A refuted policy is a `<failure>`; an unknown verdict and an invalid
 document are `<error>`s, because no verdict was reached; a removed policy is
@@ -7,11 +8,12 @@ document are `<error>`s, because no verdict was reached; a removed policy is
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import click
 
-from verifier.findings import Finding, Outcome, Run
+from verifier.findings import NO_NEW_ACCESS, Finding, Outcome, Run
 from verifier.formats.text import finding_text
 
 
@@ -38,9 +40,11 @@ def render_junit(run: Run) -> str:
 def _test_case(finding: Finding) -> ET.Element:
     location = finding.location
     classname = "iamverify." + ("file" if location.resource is None else "resource")
-    case = ET.Element("testcase", {"classname": classname, "name": location.label})
+    case = ET.Element("testcase", {"classname": classname, "name": finding.title})
     details = click.unstyle(finding_text(finding))
-    if finding.outcome is Outcome.REFUTED:
+    if finding.outcome is Outcome.REFUTED and finding.check != NO_NEW_ACCESS:
+        _child(case, "failure", f"the policy violates {finding.check}", "refuted", details)
+    elif finding.outcome is Outcome.REFUTED:
         _child(case, "failure", "the new version grants access that the old version does not", "refuted", details)
     elif finding.outcome is Outcome.UNKNOWN:
         _child(case, "error", finding.reason or "no verdict", "unknown", details)
@@ -52,5 +56,15 @@ def _test_case(finding: Finding) -> ET.Element:
 
 
 def _child(case: ET.Element, tag: str, message: str, kind: str, details: str) -> None:
-    element = ET.SubElement(case, tag, {"message": message, "type": kind})
-    element.text = details
+    element = ET.SubElement(case, tag, {"message": _xml_text(message), "type": kind})
+    element.text = _xml_text(details)
+
+
+# Characters that XML 1.0 does not allow, even as character references.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """Escape the characters that XML cannot hold, such as NUL in a solver's
+    counterexample, as `\\xNN`."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)

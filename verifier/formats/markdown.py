@@ -2,14 +2,15 @@
 
 The table of new access has one row per statement that grants new access,
 with the actions it newly allows and the counterexample when that statement
-allows it. Unknown and invalid policies are listed under it, and proved
-policies in a collapsed list.
+allows it. A table of violated properties of the config file follows. Unknown
+and invalid policies are listed under them, then the accepted changes that
+counted or expired, and proved policies in a collapsed list.
 """
 
 from __future__ import annotations
 
 from verifier.evaluate import Request
-from verifier.findings import Finding, Outcome, Run
+from verifier.findings import NO_NEW_ACCESS, Finding, Outcome, Run
 
 # Actions listed per table row before the rest is summarized as a count.
 MAX_ACTIONS_PER_ROW = 8
@@ -19,7 +20,7 @@ def render_markdown(run: Run) -> str:
     findings = run.findings
     lines = ["## iamverify", "", f"**{_escape(run.summary)}**", ""]
 
-    refuted = [f for f in findings if f.outcome is Outcome.REFUTED]
+    refuted = [f for f in findings if f.outcome is Outcome.REFUTED and f.check == NO_NEW_ACCESS]
     if refuted:
         lines += [
             "### New access",
@@ -31,13 +32,27 @@ def render_markdown(run: Run) -> str:
             lines += _new_access_rows(finding)
         lines.append("")
 
+    violated = [f for f in findings if f.outcome is Outcome.REFUTED and f.check != NO_NEW_ACCESS]
+    if violated:
+        lines += [
+            "### Properties violated",
+            "",
+            "| Policy | Property | Statement | Example request |",
+            "| --- | --- | --- | --- |",
+        ]
+        for finding in violated:
+            lines += _property_rows(finding)
+        lines.append("")
+
     failed = [f for f in findings if f.outcome in (Outcome.UNKNOWN, Outcome.INVALID)]
     if failed:
         lines += ["### Not proved", ""]
         for finding in failed:
             detail = finding.reason if finding.outcome is Outcome.UNKNOWN else "; ".join(finding.issues)
-            lines.append(f"- {_code(finding.location.label)}: **{finding.outcome.value}**: {_escape(detail or '')}")
+            lines.append(f"- {_code(finding.title)}: **{finding.outcome.value}**: {_escape(detail or '')}")
         lines.append("")
+
+    lines += _accepted_lines(findings)
 
     removed = [f for f in findings if f.outcome is Outcome.REMOVED]
     if removed:
@@ -48,9 +63,39 @@ def render_markdown(run: Run) -> str:
     proved = [f for f in findings if f.outcome is Outcome.PROVED]
     if proved:
         lines += [f"<details><summary>Proved ({len(proved)})</summary>", ""]
-        lines += [f"- {_code(f.location.label)}" for f in proved]
+        lines += [f"- {_code(f.title)}" for f in proved]
         lines += ["", "</details>", ""]
     return "\n".join(lines)
+
+
+def _property_rows(finding: Finding) -> list[str]:
+    if finding.proof is not None:
+        request = finding.proof.counterexample
+        prop = f"{_code(finding.check)}: {_escape(finding.proof.explanation or '')}"
+    else:
+        request = finding.result.counterexample if finding.result is not None else None
+        prop = f"{_code(finding.check)}: " + " or ".join(_code(text) for text in finding.denied_resources)
+    example = request_summary(request) if request is not None else ""
+    rows = []
+    for statement in finding.responsible_statements:
+        where = _code(statement.path)
+        if statement.sid:
+            where += f" (Sid {_code(statement.sid)})"
+        if statement.line:
+            where += f", line {statement.line}"
+        rows.append(f"| {_code(finding.location.label)} | {prop} | {where} | {example} |")
+        # The example request belongs to the first statement only.
+        example = ""
+    return rows
+
+
+def _accepted_lines(findings: list[Finding]) -> list[str]:
+    """Build the section that names the accepted changes that counted and those that expired."""
+    lines = []
+    for finding in findings:
+        lines += [f"- {_code(finding.location.label)}: counted as allowed: {_escape(e.describe())}" for e in finding.accepted]
+        lines += [f"- {_code(finding.location.label)}: **expired**, no longer counted: {_escape(e.describe())}" for e in finding.expired]
+    return ["### Accepted changes", "", *lines, ""] if lines else []
 
 
 def _new_access_rows(finding: Finding) -> list[str]:

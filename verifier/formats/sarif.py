@@ -2,7 +2,9 @@
 viewers.
 
 A refuted policy gives one `new-access` result per statement of the new
-version that grants new access, located at that statement's line. An
+version that grants new access, located at that statement's line. A
+violated property of the config file gives one result per statement that
+allows the offending request, with the property as its rule. An
 unknown verdict and an invalid document give one result each, at the
 policy's location. Proved and removed policies give none. A Terraform
 resource has no line in the plan file, so its results carry the resource
@@ -18,7 +20,7 @@ from pathlib import PurePath
 from typing import Any
 
 from verifier import __version__
-from verifier.findings import Finding, Location, Outcome, Run
+from verifier.findings import NO_NEW_ACCESS, Finding, Location, Outcome, Run
 from verifier.policy.document import Statement
 from verifier.report import request_json
 
@@ -68,6 +70,29 @@ _RULES = [
         "properties": {"tags": ["iam"]},
     },
 ]
+_PROPERTY_RULES = {
+    "no-external-access": ("NoExternalAccess", "A caller outside the zone of trust can assume the role or use the resource"),
+    "no-public-access": ("NoPublicAccess", "An anonymous caller or an arbitrary account can assume the role or use the resource"),
+    "no-confused-deputy": ("NoConfusedDeputy", "A service or an outside account can act for a party outside the zone of trust"),
+    "deny-resources": ("DenyResources", "The policy allows a request on a resource that the config file denies to it"),
+}
+for _rule_id, (_name, _text) in _PROPERTY_RULES.items():
+    _RULES.append(
+        {
+            "id": _rule_id,
+            "name": _name,
+            "shortDescription": {"text": _text},
+            "fullDescription": {
+                "text": (
+                    "A [[properties]] entry of the config file requires this property of the policy file, and the "
+                    "policy violates it. The result names the statement that allows the request and a concrete request."
+                )
+            },
+            "help": {"text": "Narrow the statement, or change the [[properties]] entry if the access is intended."},
+            "defaultConfiguration": {"level": "error"},
+            "properties": {"tags": ["security", "iam"], "security-severity": "7.0"},
+        }
+    )
 _RULE_INDEX = {rule["id"]: index for index, rule in enumerate(_RULES)}
 
 
@@ -96,15 +121,54 @@ def render_sarif(run: Run) -> str:
 
 
 def finding_results(finding: Finding) -> list[dict[str, Any]]:
+    results = _outcome_results(finding)
+    notes = _config_notes(finding)
+    for result in results:
+        if notes:
+            result["message"]["text"] += " " + " ".join(notes)
+    return results
+
+
+def _outcome_results(finding: Finding) -> list[dict[str, Any]]:
     if finding.outcome is Outcome.REFUTED:
+        if finding.check != NO_NEW_ACCESS:
+            return [_property_result(finding, statement) for statement in finding.responsible_statements]
         return [_new_access_result(finding, statement) for statement in finding.responsible_statements]
     if finding.outcome is Outcome.UNKNOWN:
-        text = f"{finding.location.label}: no verdict: {finding.reason}"
+        text = f"{finding.title}: no verdict: {finding.reason}"
         return [_result("unknown-verdict", text, finding.location, finding.location.line)]
     if finding.outcome is Outcome.INVALID:
-        text = f"{finding.location.label}: invalid policy: " + "; ".join(finding.issues)
+        what = "invalid policy" if finding.check == NO_NEW_ACCESS else "invalid check"
+        text = f"{finding.title}: {what}: " + "; ".join(finding.issues)
         return [_result("invalid-policy", text, finding.location, finding.location.line)]
     return []
+
+
+def _config_notes(finding: Finding) -> list[str]:
+    """Sentences naming the config entries behind a finding."""
+    notes = []
+    if finding.origin:
+        notes.append(f"Required by {finding.origin}.")
+    notes += [f"Counted as allowed: {entry.describe()}." for entry in finding.accepted]
+    notes += [f"Expired, so no longer counted: {entry.describe()}." for entry in finding.expired]
+    return notes
+
+
+def _property_result(finding: Finding, statement: Statement) -> dict[str, Any]:
+    """Build the result of a violated property, located at a statement that allows the request."""
+    if finding.proof is not None:
+        request = finding.proof.counterexample
+        text = f"{statement.label} in {finding.location.label} violates {finding.check}: {finding.proof.explanation}."
+    else:
+        request = finding.result.counterexample if finding.result is not None else None
+        globs = " or ".join(finding.denied_resources)
+        text = f"{statement.label} in {finding.location.label} allows a request on a resource matching {globs}."
+    if request is not None:
+        text += f" For example: action {request.action} on {request.resource}."
+    sarif_result = _result(finding.check, text, finding.location, statement.line or finding.location.line)
+    if request is not None:
+        sarif_result["properties"] = {"counterexample": request_json(request)}
+    return sarif_result
 
 
 def _new_access_result(finding: Finding, statement: Statement) -> dict[str, Any]:

@@ -144,10 +144,10 @@ def _read_version(data: bytes | None, source: str | None) -> _Version:
     try:
         return _Version(document=parse_policy_bytes(data, source), policy_shaped=True)
     except PolicyError as error:
-        return _Version(error=error, policy_shaped=_policy_shaped(data))
+        return _Version(error=error, policy_shaped=looks_like_policy(data))
 
 
-def _policy_shaped(data: bytes) -> bool:
+def looks_like_policy(data: bytes) -> bool:
     """Tell whether a file that failed validation was meant as a policy: it
     decodes to a mapping with a `Statement` key or a policy `Version`."""
     try:

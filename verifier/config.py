@@ -1,0 +1,404 @@
+"""The config file: `.iamverify.toml`, or `[tool.iamverify]` in `pyproject.toml`.
+
+It contains three parts, all optional:
+
+- `[zone]`: the zone of trust, in the format that `verifier.zone` reads;
+- `[[properties]]`: a path glob and what every policy file it matches must
+  satisfy, as `require = ["no-external-access", ...]` (the properties of
+  `iamverify prove`) and `deny_resources = ["*prod*", ...]` (the policy
+  allows no request whose resource matches one of these globs);
+- `[[accepted]]`: deliberately granted new access for a path glob, as an
+  Allow-only policy (`policy = {...}` inline or `policy_file = "..."`) with
+  a `reason` and an optional `expires` date. A request that the accepted
+  policy allows does not count as new access until the day after `expires`
+  (UTC).
+
+Path globs are relative to the folder of the config file and use `/`. A
+`*` matches within one path segment, `**` matches any number of segments,
+and `?` matches one character other than `/`. Validation reports every
+problem of the file at once, each with its TOML path and the value found.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from verifier.errors import Issue, PolicyError, UsageError
+from verifier.policy.document import VERSION_2012, PolicyDocument
+from verifier.policy.parse import load_policy_file, parse_policy_text
+from verifier.prove import Property
+from verifier.zone import Zone, zone_from_table
+
+CONFIG_NAME = ".iamverify.toml"
+PYPROJECT_NAME = "pyproject.toml"
+
+_TOP_FIELDS = ("zone", "properties", "accepted")
+_PROPERTY_FIELDS = ("path", "require", "deny_resources")
+_ACCEPTED_FIELDS = ("path", "reason", "expires", "policy", "policy_file")
+# Properties that compare callers with the zone of trust, so they need one.
+_ZONE_PROPERTIES = (Property.NO_EXTERNAL_ACCESS, Property.NO_CONFUSED_DEPUTY)
+
+
+@dataclass(frozen=True)
+class PathGlob:
+    """A path pattern relative to the config file's folder."""
+
+    text: str
+    regex: re.Pattern[str]
+
+    def matches(self, path: str) -> bool:
+        return self.regex.fullmatch(path) is not None
+
+
+def compile_path_glob(text: str) -> PathGlob:
+    """Translate a path glob into a regular expression: `**/` matches zero
+    or more folders, `/**` at the end everything below, `*` any characters
+    but `/`, and `?` one character but `/`."""
+    parts: list[str] = []
+    position = 0
+    while position < len(text):
+        if text.startswith("**/", position):
+            parts.append("(?:[^/]*/)*")
+            position += 3
+        elif text.startswith("**", position):
+            parts.append(".*")
+            position += 2
+        elif text[position] == "*":
+            parts.append("[^/]*")
+            position += 1
+        elif text[position] == "?":
+            parts.append("[^/]")
+            position += 1
+        else:
+            parts.append(re.escape(text[position]))
+            position += 1
+    return PathGlob(text, re.compile("".join(parts), re.DOTALL))
+
+
+@dataclass(frozen=True)
+class PropertyRule:
+    """One `[[properties]]` entry."""
+
+    index: int
+    source: str
+    path: PathGlob
+    require: tuple[Property, ...] = ()
+    deny_resources: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return f"properties[{self.index}] in {self.source}"
+
+
+@dataclass(frozen=True)
+class AcceptedChange:
+    """One `[[accepted]]` entry: access granted on purpose in the files that
+    `path` matches."""
+
+    index: int
+    source: str
+    path: PathGlob
+    reason: str
+    policy: PolicyDocument
+    expires: datetime.date | None = None
+    policy_file: str | None = None
+
+    @property
+    def title(self) -> str:
+        return f"the accepted change accepted[{self.index}] in {self.source}"
+
+    def expired_on(self, today: datetime.date) -> bool:
+        """True when `today` is after the expiry date: the entry counts up to
+        and including that day."""
+        return self.expires is not None and today > self.expires
+
+    def describe(self) -> str:
+        """Describe the entry in one line: its path, reason and expiry."""
+        text = f"accepted[{self.index}] in {self.source} ({self.path.text}): {self.reason}"
+        return text + (f" (expires {self.expires.isoformat()})" if self.expires else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entry": f"accepted[{self.index}]",
+            "config": self.source,
+            "path": self.path.text,
+            "reason": self.reason,
+            "expires": self.expires.isoformat() if self.expires else None,
+            "policy_file": self.policy_file,
+        }
+
+
+@dataclass
+class Config:
+    source: str
+    root: Path
+    zone: Zone = field(default_factory=Zone)
+    properties: list[PropertyRule] = field(default_factory=list)
+    accepted: list[AcceptedChange] = field(default_factory=list)
+
+    def relative(self, path: str | Path) -> str | None:
+        """Return `path` relative to the config file's folder, with `/`
+        separators, or None when it lies outside that folder."""
+        absolute = Path(os.path.abspath(path))
+        try:
+            return absolute.relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+
+    def properties_for(self, relative: str) -> list[PropertyRule]:
+        return [rule for rule in self.properties if rule.path.matches(relative)]
+
+    def accepted_for(self, relative: str, today: datetime.date) -> tuple[list[AcceptedChange], list[AcceptedChange]]:
+        """Return the entries for the file that count on `today`, and those
+        that match it but have expired."""
+        matching = [entry for entry in self.accepted if entry.path.matches(relative)]
+        active = [entry for entry in matching if not entry.expired_on(today)]
+        expired = [entry for entry in matching if entry.expired_on(today)]
+        return active, expired
+
+
+def today_utc() -> datetime.date:
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def union_of(entries: list[AcceptedChange]) -> PolicyDocument:
+    """Join Allow-only policies into one. Because none has a Deny statement,
+    the joined policy allows exactly the requests that one of them allows."""
+    statements = []
+    for entry in entries:
+        for statement in entry.policy.statements:
+            statements.append(statement.model_copy(update={"index": len(statements)}))
+    return PolicyDocument(version=VERSION_2012, statements=tuple(statements), source="accepted changes")
+
+
+def find_config(directory: str | Path = ".") -> Path | None:
+    """Return `.iamverify.toml` in `directory`, else `pyproject.toml` when it
+    has a `[tool.iamverify]` table, else None."""
+    folder = Path(directory)
+    if (folder / CONFIG_NAME).is_file():
+        return folder / CONFIG_NAME
+    pyproject = folder / PYPROJECT_NAME
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            # A broken pyproject.toml is only this tool's business when it
+            # is named with --config.
+            return None
+        tool = data.get("tool")
+        if isinstance(tool, dict) and "iamverify" in tool:
+            return pyproject
+    return None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file. Raise PolicyError listing every
+    problem, or UsageError when the file cannot be read."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"--config: cannot read {source}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise PolicyError(source, [Issue("", f"invalid UTF-8 at byte {error.start}; save the file as UTF-8")]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyError(source, [Issue("", f"not valid TOML: {error}")]) from None
+
+    prefix = ""
+    table: Any = data
+    if Path(path).name == PYPROJECT_NAME:
+        prefix = "tool.iamverify."
+        table = data.get("tool", {}).get("iamverify", {}) if isinstance(data.get("tool"), dict) else {}
+        if not isinstance(table, dict):
+            raise PolicyError(source, [Issue("tool.iamverify", "must be a table such as [tool.iamverify.zone]")])
+    reader = _Reader(source, Path(os.path.abspath(path)).parent, prefix)
+    config = reader.read(table)
+    if reader.issues:
+        raise PolicyError(source, reader.issues)
+    return config
+
+
+@dataclass
+class _Reader:
+    """Validates the parsed TOML tables, collecting every problem."""
+
+    source: str
+    root: Path
+    prefix: str
+    issues: list[Issue] = field(default_factory=list)
+
+    def problem(self, path: str, message: str) -> None:
+        self.issues.append(Issue(self.prefix + path, message))
+
+    def read(self, table: dict[str, Any]) -> Config:
+        for name in table:
+            if name not in _TOP_FIELDS:
+                self.problem(name, f"unknown field: expected one of {', '.join(_TOP_FIELDS)}")
+        zone, zone_issues = zone_from_table(table.get("zone"), self.prefix + "zone", self.source)
+        self.issues += zone_issues
+        config = Config(self.source, self.root, zone)
+        for index, entry in enumerate(self._entries(table, "properties", "[[properties]] with path and require")):
+            rule = self._property(index, entry, zone)
+            if rule is not None:
+                config.properties.append(rule)
+        for index, entry in enumerate(self._entries(table, "accepted", "[[accepted]] with path, reason and policy")):
+            accepted = self._accepted(index, entry)
+            if accepted is not None:
+                config.accepted.append(accepted)
+        return config
+
+    def _entries(self, table: dict[str, Any], name: str, example: str) -> list[Any]:
+        value = table.get(name, [])
+        if not isinstance(value, list):
+            self.problem(name, f"must be an array of tables such as {example}, not {_type_name(value)}")
+            return []
+        return value
+
+    def _path(self, where: str, entry: dict[str, Any]) -> PathGlob | None:
+        value = entry.get("path")
+        expected = "a relative path glob with / separators, such as roles/**/trust.json"
+        if value is None:
+            self.problem(f"{where}.path", f"missing: expected {expected}")
+            return None
+        if not isinstance(value, str) or not value:
+            self.problem(f"{where}.path", f"{value!r} is not valid: expected {expected}")
+            return None
+        if value.startswith("/") or re.match(r"[A-Za-z]:", value) or "\\" in value:
+            self.problem(f"{where}.path", f"{value!r} is not valid: expected {expected}, relative to the config file")
+            return None
+        if ".." in PurePosixPath(value).parts:
+            self.problem(f"{where}.path", f"{value!r} leaves the folder of the config file: expected {expected}")
+            return None
+        return compile_path_glob(value.removeprefix("./"))
+
+    def _unknown_fields(self, where: str, entry: dict[str, Any], valid: tuple[str, ...]) -> None:
+        for name in entry:
+            if name not in valid:
+                self.problem(f"{where}.{name}", f"unknown field: expected one of {', '.join(valid)}")
+
+    def _property(self, index: int, entry: Any, zone: Zone) -> PropertyRule | None:
+        where = f"properties[{index}]"
+        if not isinstance(entry, dict):
+            self.problem(where, f"must be a table with path and require or deny_resources, not {_type_name(entry)}")
+            return None
+        self._unknown_fields(where, entry, _PROPERTY_FIELDS)
+        path = self._path(where, entry)
+
+        names = [p.value for p in Property]
+        require: list[Property] = []
+        for position, value in enumerate(self._strings(f"{where}.require", entry.get("require", []))):
+            if value not in names:
+                self.problem(f"{where}.require[{position}]", f"{value!r} is not a property: expected one of {', '.join(names)}")
+                continue
+            prop = Property(value)
+            if prop in _ZONE_PROPERTIES and zone.is_empty():
+                self.problem(
+                    f"{where}.require[{position}]",
+                    f"{value!r} needs a zone of trust: add a [zone] table with accounts, organizations, "
+                    "organizational_units or federated",
+                )
+            require.append(prop)
+
+        denied: list[str] = []
+        for position, value in enumerate(self._strings(f"{where}.deny_resources", entry.get("deny_resources", []))):
+            if not value:
+                self.problem(f"{where}.deny_resources[{position}]", "'' is not valid: expected an ARN glob such as *prod* or arn:aws:s3:::prod-*")
+                continue
+            denied.append(value)
+
+        if "require" not in entry and "deny_resources" not in entry:
+            self.problem(where, "has nothing to check: add require = [\"no-external-access\"] or deny_resources = [\"*prod*\"]")
+        if path is None:
+            return None
+        return PropertyRule(index, self.source, path, tuple(dict.fromkeys(require)), tuple(dict.fromkeys(denied)))
+
+    def _strings(self, where: str, value: Any) -> list[str]:
+        if not isinstance(value, list):
+            self.problem(where, f"must be a list of strings, not {_type_name(value)}")
+            return []
+        kept = []
+        for position, item in enumerate(value):
+            if isinstance(item, str):
+                kept.append(item)
+            else:
+                self.problem(f"{where}[{position}]", f"{item!r} is not valid: expected a string")
+        return kept
+
+    def _accepted(self, index: int, entry: Any) -> AcceptedChange | None:
+        where = f"accepted[{index}]"
+        if not isinstance(entry, dict):
+            self.problem(where, f"must be a table with path, reason and policy or policy_file, not {_type_name(entry)}")
+            return None
+        self._unknown_fields(where, entry, _ACCEPTED_FIELDS)
+        path = self._path(where, entry)
+        reason = entry.get("reason")
+        if reason is None:
+            self.problem(f"{where}.reason", "missing: say why the new access is granted, for a reviewer and for the report")
+        elif not isinstance(reason, str) or not reason.strip():
+            self.problem(f"{where}.reason", f"{reason!r} is not valid: expected a non-empty string")
+        expires = entry.get("expires")
+        if expires is not None and (not isinstance(expires, datetime.date) or isinstance(expires, datetime.datetime)):
+            self.problem(f"{where}.expires", f"{expires!r} is not valid: expected a TOML date without quotes, such as 2027-01-31")
+            expires = None
+        policy = self._accepted_policy(where, entry)
+        if path is None or policy is None or not isinstance(reason, str) or not reason.strip():
+            return None
+        policy_file = entry.get("policy_file")
+        return AcceptedChange(index, self.source, path, reason.strip(), policy, expires, policy_file)
+
+    def _accepted_policy(self, where: str, entry: dict[str, Any]) -> PolicyDocument | None:
+        inline, file_name = entry.get("policy"), entry.get("policy_file")
+        if inline is not None and file_name is not None:
+            self.problem(where, "has both policy and policy_file: keep one of them")
+            return None
+        if inline is None and file_name is None:
+            self.problem(where, "missing policy: add policy = { Version = \"2012-10-17\", Statement = [...] } or policy_file = \"PATH\"")
+            return None
+        if inline is not None:
+            if not isinstance(inline, dict):
+                self.problem(f"{where}.policy", f"must be an inline table with Version and Statement, not {_type_name(inline)}")
+                return None
+            text = json.dumps(inline, default=str)
+            try:
+                policy = parse_policy_text(text, f"{self.source} {where}.policy")
+            except PolicyError as error:
+                for issue in error.issues:
+                    self.problem(f"{where}.policy" + (f".{issue.path}" if issue.path else ""), issue.message)
+                return None
+            return self._allow_only(f"{where}.policy", policy)
+        if not isinstance(file_name, str) or not file_name:
+            self.problem(f"{where}.policy_file", f"{file_name!r} is not valid: expected the path of a policy file, relative to the config file")
+            return None
+        try:
+            policy = load_policy_file(self.root / file_name)
+        except PolicyError as error:
+            for issue in error.issues:
+                detail = f"{issue.path}: {issue.message}" if issue.path else issue.message
+                self.problem(f"{where}.policy_file", f"{file_name!r}: {detail}")
+            return None
+        return self._allow_only(f"{where}.policy_file", policy)
+
+    def _allow_only(self, where: str, policy: PolicyDocument) -> PolicyDocument | None:
+        """Reject Deny statements: an accepted change lists access that is
+        granted, and a Deny in it would have no meaning there."""
+        denies = policy.deny_statements
+        for statement in denies:
+            self.problem(
+                f"{where}.{statement.path}.Effect",
+                "'Deny' is not valid in an accepted change: it lists the access granted on purpose, so use Allow statements only",
+            )
+        return None if denies else policy
+
+
+def _type_name(value: Any) -> str:
+    names = {dict: "a table", list: "an array", str: "a string", int: "an integer", float: "a float", bool: "a boolean"}
+    return names.get(type(value), type(value).__name__)
