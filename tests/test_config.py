@@ -44,7 +44,7 @@ deny_resources = ["*prod*"]
 [[accepted]]
 path = "policies/app.json"
 reason = "The app reads the reports bucket"
-expires = 2027-01-31
+expires = 2999-01-31
 policy = { Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::reports/*" }] }
 """
 
@@ -144,7 +144,7 @@ path = "policies/*.json"
 
 [[accepted]]
 path = "policies/app.json"
-expires = "2027-01-31"
+expires = "2999-01-31"
 policy = { Version = "2012-10-17", Statement = [{ Effect = "Deny", Action = "s3:*", Resource = "*" }] }
 """,
     )
@@ -155,7 +155,7 @@ policy = { Version = "2012-10-17", Statement = [{ Effect = "Deny", Action = "s3:
     assert any(line.startswith(f"{source}: properties[0].require[0]: 'no-external-acess' is not a property") for line in lines)
     assert any(line.startswith(f"{source}: properties[1]: has nothing to check") for line in lines)
     assert any(line.startswith(f"{source}: accepted[0].reason: missing") for line in lines)
-    assert any(line.startswith(f"{source}: accepted[0].expires: '2027-01-31' is not valid: expected a TOML date") for line in lines)
+    assert any(line.startswith(f"{source}: accepted[0].expires: '2999-01-31' is not valid: expected a TOML date") for line in lines)
     assert any(line.startswith(f"{source}: accepted[0].policy.Statement[0].Effect: 'Deny' is not valid") for line in lines)
     assert len(lines) == 8
 
@@ -316,7 +316,7 @@ def test_run_without_config_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_accepted_change_counts_before_expiry(repo: Path):
-    finding = findings_at(repo, datetime.date(2027, 1, 31))[("policies/app.json", NO_NEW_ACCESS)]
+    finding = findings_at(repo, datetime.date(2999, 1, 31))[("policies/app.json", NO_NEW_ACCESS)]
     assert finding.outcome is Outcome.PROVED
     assert [entry.index for entry in finding.accepted] == [0]
     assert finding.expired == []
@@ -324,7 +324,7 @@ def test_accepted_change_counts_before_expiry(repo: Path):
 
 
 def test_accepted_change_expires(repo: Path):
-    finding = findings_at(repo, datetime.date(2027, 2, 1))[("policies/app.json", NO_NEW_ACCESS)]
+    finding = findings_at(repo, datetime.date(2999, 2, 1))[("policies/app.json", NO_NEW_ACCESS)]
     assert finding.outcome is Outcome.REFUTED
     assert finding.accepted == []
     assert [entry.index for entry in finding.expired] == [0]
@@ -375,7 +375,7 @@ def test_accepted_policy_file(repo: Path):
 def expired_config(repo: Path) -> Path:
     """The repository with the accepted change expired long ago, so that the
     CLI run does not depend on today's date."""
-    (repo / ".iamverify.toml").write_text(CONFIG.replace("expires = 2027-01-31", "expires = 2001-01-31"))
+    (repo / ".iamverify.toml").write_text(CONFIG.replace("expires = 2999-01-31", "expires = 2001-01-31"))
     return repo
 
 
@@ -386,7 +386,7 @@ def test_text_report_names_config_entries(repo: Path):
     assert "roles/app/trust.json: no-external-access\nREFUTED:" in out
     assert "required by properties[0] in .iamverify.toml" in out
     assert "policies/dev-app.json: deny-resources\nREFUTED: policies/dev-app.json allows a request on a resource matching `*prod*`." in out
-    assert "accepted: accepted[0] in .iamverify.toml (policies/app.json): The app reads the reports bucket (expires 2027-01-31)" in out
+    assert "accepted: accepted[0] in .iamverify.toml (policies/app.json): The app reads the reports bucket (expires 2999-01-31)" in out
     assert out.rstrip().endswith(
         "3 policies checked: 1 proved, 2 refuted, 0 unknown, 0 invalid; 2 property checks: 0 proved, 2 refuted, 0 unknown, 0 invalid"
     )
