@@ -151,6 +151,14 @@ def test_git_base_paths_limit_the_check(policy_repo: Path):
     assert list(findings_by_location(result)) == ["policies/jobs-queue.json"]
 
 
+def test_git_base_mistyped_path(policy_repo: Path):
+    result = run("check", "--base", "main", "policies/jobs-queu.json", "polices")
+
+    assert result.exit_code == 2
+    assert "`policies/jobs-queu.json` exists neither in the working tree nor at main" in result.stderr
+    assert "`polices` exists neither" in result.stderr
+
+
 def test_git_base_unknown_revision(policy_repo: Path):
     result = run("check", "--base", "no-such-branch")
 

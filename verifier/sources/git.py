@@ -59,6 +59,7 @@ def git_changes(base: str, paths: tuple[str, ...], cwd: str | Path = ".") -> tup
     and the changed files skipped because they contain no policy."""
     root = Path(run_git(["rev-parse", "--show-toplevel"], cwd).decode().strip())
     check_revision(base, cwd)
+    check_paths(base, paths, cwd)
     items: list[PolicyChange | Finding] = []
     skipped: list[str] = []
     for change in changed_files(base, paths, cwd):
@@ -196,6 +197,24 @@ def check_revision(base: str, cwd: str | Path) -> None:
             f"--base: `{base}` is not a commit of this repository; "
             "fetch it first (a shallow CI checkout may lack it, for example `git fetch origin main`)"
         ) from None
+
+
+def check_paths(base: str, paths: tuple[str, ...], cwd: str | Path) -> None:
+    """Raise UsageError for each path that exists neither in the working
+    tree nor at `base`: a mistyped path would otherwise select no file and
+    let the run pass."""
+    missing = []
+    for path in paths:
+        if (Path(cwd) / path).exists():
+            continue
+        if run_git(["ls-tree", "-r", "--name-only", base, "--", path], cwd).strip():
+            continue
+        missing.append(path)
+    if missing:
+        raise UsageError(
+            "; ".join(f"`{path}` exists neither in the working tree nor at {base}" for path in missing)
+            + "; check the spelling of the path"
+        )
 
 
 def run_git(arguments: list[str], cwd: str | Path) -> bytes:
