@@ -181,3 +181,17 @@ def test_validate_cli_json_lists_each_mistake(tmp_path):
     assert len(warnings) == len(expected)
     for json_path, fragment in expected.items():
         assert fragment in messages.get(json_path, ""), json_path
+
+
+def test_federation_claim_keys_are_known():
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "saml:aud": "https://signin.aws.amazon.com/saml"},
+            "StringLike": {"oidc.eks.us-east-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:*"},
+        },
+    }
+
+    assert warnings_of(statement) == []

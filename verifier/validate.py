@@ -12,6 +12,7 @@ import re
 from verifier.catalog import Catalog, default_catalog
 from verifier.encode import glob
 from verifier.encode.glob import compile_arn
+from verifier.encode.principal import claim_provider
 from verifier.policy.pattern import parse_pattern
 from verifier.errors import Issue
 from verifier.keys import DOCUMENTED_MULTIVALUED, DOCUMENTED_TYPES, KeyType
@@ -167,6 +168,11 @@ def _documented_type(key: str, catalog: Catalog) -> str | None:
 
 def _is_known_key(key: str, catalog: Catalog) -> bool:
     if key in GLOBAL_KEYS:
+        return True
+    # Claims of a web identity or SAML provider, such as
+    # `token.actions.githubusercontent.com:sub`, are named after the
+    # provider, which the reference cannot list.
+    if claim_provider(key) is not None:
         return True
     if any(key.startswith(prefix) for prefix in GLOBAL_KEYS if prefix.endswith("/")):
         return True
