@@ -526,3 +526,18 @@ def test_source_arn_with_any_region_pins_the_account():
         "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:sns:*:{OURS}:*"}},
     }
     proved(policy(statement), Property.NO_CONFUSED_DEPUTY, ZONE)
+
+
+def test_public_access_proof_notes_web_identities():
+    provider = f"arn:aws:iam::{OURS}:oidc-provider/{GITHUB}"
+    document = trust({"Federated": provider}, {"StringEquals": {f"{GITHUB}:aud": "sts.amazonaws.com"}}, "sts:AssumeRoleWithWebIdentity")
+    result = prove(document, Property.NO_PUBLIC_ACCESS, Zone(), timeout=60)
+    assert result.verdict is Verdict.PROVED
+    assert len(result.notes) == 1
+    assert f"`{provider}` get in (Statement[0] at line 1)" in result.notes[0]
+
+
+def test_action_typo_gets_a_note():
+    result = prove(trust({"AWS": f"arn:aws:iam::{THEIRS}:root"}, action="sts:AssumeRol"), Property.NO_EXTERNAL_ACCESS, ZONE, timeout=60)
+    assert result.verdict is Verdict.PROVED
+    assert result.notes == ["Statement[0].Action: `sts:AssumeRol` matches no action that AWS defines"]

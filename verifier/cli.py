@@ -34,7 +34,7 @@ TIMEOUT_OPTION = click.option(
     type=click.FloatRange(min=0.1),
     default=30.0,
     show_default=True,
-    help="Time limit in seconds for the whole command; past it the verdict is unknown (exit 3).",
+    help="Time limit in seconds for each policy or policy pair; past it the verdict is unknown (exit 3).",
 )
 
 
@@ -113,7 +113,8 @@ def check(
     """Prove that NEW grants no access that OLD does not.
 
     Exit 0 when proved; exit 1 with a request that NEW allows and OLD does
-    not; exit 3 when no answer is possible within the time limit.
+    not; exit 2 on invalid input; exit 3 when no answer is possible within
+    the time limit.
 
     With --base, --terraform-plan or --cloudformation, every policy of the
     source is checked (the time limit applies to each) and reported, then a
@@ -180,7 +181,8 @@ def compare(first: str, second: str, output_format: str, timeout: float) -> None
     """Relate the access of two policies: equivalent, narrower, broader or
     incomparable, with a counterexample for each direction that has one.
 
-    Exit 0 on any definite relation, 3 when a direction has no answer.
+    Exit 0 on any definite relation, 2 on invalid input, 3 when a direction
+    has no answer.
     """
     from verifier.check import check_no_new_access
     from verifier.report import request_json, request_lines
@@ -281,7 +283,8 @@ def validate(policies: tuple[str, ...], strict: bool, output_format: str) -> Non
 def evaluate(policy: str, action: str, resource: str, principal: str | None, context_items: tuple[str, ...], output_format: str) -> None:
     """Decide one concrete request against POLICY, offline.
 
-    Exit 0 when the request is allowed, 1 when it is denied.
+    Exit 0 when the request is allowed, 1 when it is denied, 2 on invalid
+    input.
     """
     from verifier.evaluate import Request, evaluate as evaluate_request
     from verifier.report import decision_json, decision_text
@@ -489,8 +492,9 @@ def who_can(policy: str, output_format: str, timeout: float) -> None:
     """List every caller that can assume the role or use the resource under POLICY.
 
     The list is built by repeated solving until the solver proves that it
-    covers every allowed caller. Exit 0 when the list is complete; exit 3
-    when it may be incomplete (time limit, unsupported construct).
+    covers every allowed caller. Exit 0 when the list is complete; exit 2 on
+    invalid input; exit 3 when it may be incomplete (time limit, unsupported
+    construct).
     """
     from verifier.who_can import who_can as describe, who_can_json, who_can_text
 

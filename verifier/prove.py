@@ -93,7 +93,7 @@ def policy_kind(policy: PolicyDocument) -> str:
     if not any(s.principal is not None or s.not_principal is not None for s in policy.statements):
         raise UsageError(
             f"{policy.source}: no statement has a Principal or NotPrincipal element, so this looks like an "
-            "identity policy; the prove commands take a role trust policy or a resource policy"
+            "identity policy; this command takes a role trust policy or a resource policy"
         )
     no_resources = all(s.resources is None and s.not_resources is None for s in policy.statements)
     actions = [a.lower() for s in policy.statements for a in (s.actions or ())]
@@ -156,14 +156,50 @@ def unmatched_principal_notes(policy: PolicyDocument) -> list[str]:
     return notes
 
 
+def unknown_action_notes(policy: PolicyDocument) -> list[str]:
+    """Name each Action pattern that matches no action of the bundled AWS
+    reference: a typo such as `sts:AssumeRol` grants or denies nothing,
+    which makes a proof hold for the wrong reason."""
+    from verifier.catalog import default_catalog
+
+    catalog = default_catalog()
+    notes = []
+    for statement in policy.statements:
+        for pattern in statement.actions or ():
+            if pattern != "*" and not catalog.actions_matching(pattern):
+                notes.append(f"{statement.path}.Action: `{pattern}` matches no action that AWS defines")
+    return notes
+
+
 def _prove(policy: PolicyDocument, prop: Property, zone: Zone, kind: str, deadline: Deadline) -> ProveResult:
     result = _prove_property(policy, prop, zone, kind, deadline)
     result.notes += unmatched_principal_notes(policy)
+    result.notes += unknown_action_notes(policy)
+    if prop is Property.NO_PUBLIC_ACCESS and result.verdict is Verdict.PROVED:
+        result.notes += _federated_note(policy, kind, deadline)
     return result
 
 
-def _prove_property(policy: PolicyDocument, prop: Property, zone: Zone, kind: str, deadline: Deadline) -> ProveResult:
-    search = _search_for(policy, prop, zone, kind)
+def _federated_note(policy: PolicyDocument, kind: str, deadline: Deadline) -> list[str]:
+    """Say when web identities get in: `no-public-access` does not judge
+    them, so a proof would otherwise read as "safe" for a role that any
+    GitHub repository can assume."""
+    search = _Search(kinds=(Kind.FEDERATED,), excluded=lambda request, k: [], replay=lambda request: "", extra_keys=[])
+    admitted = _prove_property(policy, Property.NO_PUBLIC_ACCESS, Zone(), kind, deadline, search)
+    if admitted.verdict is not Verdict.REFUTED or admitted.counterexample is None:
+        return []
+    provider = (admitted.counterexample.principal or "").removeprefix("federated:")
+    where = ", ".join(s.label for s in admitted.statements)
+    return [
+        f"identities from the web identity or SAML provider `{provider}` get in ({where}); no-public-access "
+        "does not judge federated callers, so prove no-external-access with --trusted-federated"
+    ]
+
+
+def _prove_property(
+    policy: PolicyDocument, prop: Property, zone: Zone, kind: str, deadline: Deadline, search: _Search | None = None
+) -> ProveResult:
+    search = search or _search_for(policy, prop, zone, kind)
     infos = analyze_keys([policy])
     for name in search.extra_keys:
         if name not in infos:
@@ -196,7 +232,7 @@ def _prove_property(policy: PolicyDocument, prop: Property, zone: Zone, kind: st
         if result.status == z3.unknown:
             unknown.append(f"callers of the form `{Kind.NAMES[principal_kind]}`: {result.reason}")
             continue
-        model = _readable(assertions, request, policy, deadline) or result.model
+        model = readable_model(assertions, request, policy, deadline) or result.model
         from verifier.check import extract_request
 
         counterexample = _readable_request(policy, extract_request(model, request, display), kind, zone, search)
@@ -340,7 +376,7 @@ def _external_id_reason(zone: Zone, request: Request) -> str | None:
 READABLE_SECONDS = 1.0
 
 
-def _readable(assertions: list[z3.BoolRef], request: SymRequest, policy: PolicyDocument, deadline: Deadline) -> z3.ModelRef | None:
+def readable_model(assertions: list[z3.BoolRef], request: SymRequest, policy: PolicyDocument, deadline: Deadline) -> z3.ModelRef | None:
     """Solve again with constraints that make the counterexample read well:
     an action the AWS reference defines, the commercial partition, and
     names made of word characters. None when that finds no model in time."""
@@ -366,7 +402,9 @@ def _readable(assertions: list[z3.BoolRef], request: SymRequest, policy: PolicyD
         extra += [z3.InRe(e.text, z3.Star(z3.Range("!", "~"))) for e in key.elements if e.text is not None]
         if claim_provider(name) is not None:
             # Providers such as GitHub send their claims with every token.
-            extra.append(z3.Implies(principal.kind == Kind.FEDERATED, z3.And(key.present, z3.Length(key.elements[0].text) > 0)))
+            start = z3.Union(z3.Range("a", "z"), z3.Range("0", "9"))
+            claim = z3.InRe(key.elements[0].text, z3.Concat(start, z3.Star(z3.Range("!", "~"))))
+            extra.append(z3.Implies(principal.kind == Kind.FEDERATED, z3.And(key.present, claim)))
     if names:
         extra.append(any_of([request.action == literal(name) for name in list(names)[:2000]]))
     # The whole set first, then the principal alone, each with half the budget.

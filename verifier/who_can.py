@@ -25,7 +25,7 @@ from verifier.errors import InternalError, UnsupportedFeatureError
 from verifier.evaluate import Request, evaluate
 from verifier.keys import analyze_keys
 from verifier.policy.document import PolicyDocument, Statement
-from verifier.prove import TRUST_ACTIONS, named_in, policy_kind
+from verifier.prove import TRUST_ACTIONS, named_in, policy_kind, readable_model
 from verifier.zone import ACCOUNT_ID
 from verifier.solver import Deadline, solve
 
@@ -116,7 +116,8 @@ def _who_can(policy: PolicyDocument, kind: str, deadline: Deadline) -> WhoCanRes
             if result.status == z3.unknown:
                 return WhoCanResult(kind, complete=False, entries=entries, reason=f"callers of the form `{Kind.NAMES[principal_kind]}`: {result.reason}")
             if result.status == z3.sat:
-                found = extract_request(result.model, request, {})
+                model = readable_model(assertions, request, policy, deadline) or result.model
+                found = extract_request(model, request, {})
                 break
         if found is None:
             return WhoCanResult(kind, complete=True, entries=entries)
