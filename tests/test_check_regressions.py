@@ -167,3 +167,16 @@ def test_principal_with_empty_partition_names_no_caller():
     new = policy({"Effect": "Allow", "Principal": {"AWS": "arn::iam::123456789012:user/x"}, "Action": "s3:GetObject", "Resource": "*"})
     assert parse_principal("arn::iam::123456789012:user/x") is None
     assert check_no_new_access(old, new, timeout=30).verdict is Verdict.PROVED
+
+
+def test_narrowed_deny_gets_a_note():
+    allow = {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme/*"}
+    insecure = {"Bool": {"aws:SecureTransport": "false"}}
+    deny_all = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::acme/*", "Condition": insecure}
+    deny_own = {**deny_all, "Principal": {"AWS": "111122223333"}}
+    result = check_no_new_access(policy(allow, deny_all), policy(allow, deny_own), timeout=30)
+    assert result.verdict is Verdict.PROVED
+    assert len(result.notes) == 1
+    assert result.notes[0].startswith("the new version denies less: Statement[1] at line 1 of the old version denied `s3:")
+    unchanged = check_no_new_access(policy(allow, deny_all), policy(deny_all, allow), timeout=30)
+    assert unchanged.notes == []

@@ -38,7 +38,7 @@ from verifier.encode.strings import match_regex, to_regex
 from verifier.errors import InternalError, UnsupportedFeatureError
 from verifier.evaluate import Request, evaluate, like_matches
 from verifier.keys import KeyType, analyze_keys, statement_variables
-from verifier.policy.document import PolicyDocument, Statement
+from verifier.policy.document import Effect, PolicyDocument, Statement
 from verifier.policy.pattern import parse_pattern
 from verifier.policy.values import format_date, format_number
 from verifier.solver import Deadline, SolveResult, Verdict, solve
@@ -89,9 +89,57 @@ def check_no_new_access(
     stats = CheckStats()
     try:
         problem = NoNewAccessProblem(old, new, accepted=accepted, resource_globs=resource_globs)
-        return _check(problem, deadline, stats, known_actions_only)
+        result = _check(problem, deadline, stats, known_actions_only)
     except UnsupportedFeatureError as error:
         return CheckResult(Verdict.UNKNOWN, reason=f"unsupported: {error}", stats=stats)
+    if known_actions_only and result.verdict is Verdict.PROVED:
+        result.notes.append(KNOWN_ACTIONS_NOTE)
+    if result.verdict is not Verdict.UNKNOWN and not resource_globs:
+        result.notes += weakened_deny_notes(old, new, min(WEAKENED_DENY_SECONDS, deadline.remaining_ms() / 1000))
+    return result
+
+
+KNOWN_ACTIONS_NOTE = (
+    "proved for the actions that the bundled AWS reference defines only (--known-actions-only); "
+    "a wildcard may still grant actions that AWS adds later"
+)
+
+# Seconds spent at most on looking for a Deny that the new version dropped.
+WEAKENED_DENY_SECONDS = 5.0
+
+
+def weakened_deny_notes(old: PolicyDocument, new: PolicyDocument, timeout: float) -> list[str]:
+    """Name a request that a Deny of `old` denies and no Deny of `new` does.
+
+    One policy's verdict cannot show this: the policy's own Allow statements
+    may not reach the request, but identity policies or other grants that a
+    bucket or key policy's Deny used to block now get through. The Deny
+    statements of each version are read as Allow statements, and the
+    no-new-access question between them finds such a request.
+    """
+    new_shapes = {_shape(s) for s in new.deny_statements}
+    if all(_shape(s) in new_shapes for s in old.deny_statements) or timeout <= 0:
+        return []
+
+    def as_allows(policy: PolicyDocument) -> PolicyDocument:
+        statements = tuple(s.model_copy(update={"effect": Effect.ALLOW}) for s in policy.deny_statements)
+        return policy.model_copy(update={"statements": statements})
+
+    try:
+        result = _check(NoNewAccessProblem(as_allows(new), as_allows(old)), Deadline(timeout), CheckStats(), False)
+    except UnsupportedFeatureError:
+        return ["a Deny statement changed and could not be compared: the new version may deny less"]
+    if result.verdict is Verdict.UNKNOWN:
+        return [f"a Deny statement changed and the comparison ended without an answer ({result.reason}): the new version may deny less"]
+    if result.verdict is Verdict.PROVED or result.counterexample is None:
+        return []
+    request = result.counterexample
+    labels = ", ".join(s.label for s in result.new_statements)
+    caller = f" by `{request.principal}`" if request.principal else ""
+    return [
+        f"the new version denies less: {labels} of the old version denied `{request.action}` on `{request.resource}`"
+        f"{caller} and no Deny of the new version does, so other policies that allow it are no longer blocked"
+    ]
 
 
 class _StatementIndex:

@@ -44,10 +44,11 @@ def check_json(result: CheckResult) -> dict[str, Any]:
 
 
 def check_text(result: CheckResult, old_name: str, new_name: str) -> str:
+    notes = [f"  note: {note}" for note in result.notes]
     if result.verdict is Verdict.PROVED:
-        return f"PROVED: every request that {new_name} allows is also allowed by {old_name}."
+        return "\n".join([f"PROVED: every request that {new_name} allows is also allowed by {old_name}.", *notes])
     if result.verdict is Verdict.UNKNOWN:
-        return f"UNKNOWN: {result.reason}"
+        return "\n".join([f"UNKNOWN: {result.reason}", *notes])
     lines = [f"REFUTED: {new_name} allows a request that {old_name} does not allow."]
     lines += request_lines(result.counterexample)
     lines += [f"  note: {note}" for note in result.notes]
