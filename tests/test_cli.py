@@ -611,3 +611,15 @@ def test_url_encoded_file(write_policy):
 
     assert result.exit_code == 0
     assert json.loads(result.stdout)["relation"] == "equivalent"
+
+
+def test_invalid_input_with_json_format_prints_json(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Alow", "Action": "s3:*", "Resource": "*"}]}')
+    good = tmp_path / "good.json"
+    good.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}')
+    result = CliRunner().invoke(cli, ["check", str(bad), str(good), "--format", "json"])
+    assert result.exit_code == 2
+    payload = json.loads(result.stdout)
+    assert payload["verdict"] == "invalid"
+    assert payload["errors"] == [{"file": str(bad), "path": "Statement[0].Effect", "message": "invalid effect `Alow`; expected `Allow` or `Deny`"}]

@@ -148,7 +148,7 @@ def check(
     from verifier.report import check_json, check_text
     from verifier.solver import Deadline, Verdict
 
-    old_policy, new_policy = _load_all(old, new)
+    old_policy, new_policy = _load_all(old, new, output_format=output_format)
     from verifier.new_access import list_new_access, listing_text
 
     deadline = Deadline(timeout)
@@ -188,7 +188,7 @@ def compare(first: str, second: str, output_format: str, timeout: float) -> None
     from verifier.report import request_json, request_lines
     from verifier.solver import Deadline, Verdict
 
-    a, b = _load_all(first, second)
+    a, b = _load_all(first, second, output_format=output_format)
     deadline = Deadline(timeout)
     a_not_b = _guarded(lambda: check_no_new_access(b, a, timeout=timeout))
     b_not_a = _guarded(lambda: check_no_new_access(a, b, timeout=max(0.1, deadline.remaining_ms() / 1000)))
@@ -289,7 +289,7 @@ def evaluate(policy: str, action: str, resource: str, principal: str | None, con
     from verifier.evaluate import Request, evaluate as evaluate_request
     from verifier.report import decision_json, decision_text
 
-    document = _load_all(policy)[0]
+    document = _load_all(policy, output_format=output_format)[0]
     context: dict[str, list[str]] = {}
     for item in context_items:
         key, separator, value = item.partition("=")
@@ -304,10 +304,13 @@ def evaluate(policy: str, action: str, resource: str, principal: str | None, con
         context={k: v[0] if len(v) == 1 else tuple(v) for k, v in context.items()},
     )
     decision = _guarded(lambda: evaluate_request(document, request))
+    names_principals = any(s.principal is not None or s.not_principal is not None for s in document.statements)
     if output_format == "json":
         click.echo(json.dumps(decision_json(decision), indent=2))
     else:
         click.echo(decision_text(decision))
+        if names_principals and principal is None and not decision.allowed:
+            click.echo("note: the policy names principals and the request has none; give the caller with --principal")
     sys.exit(0 if decision.allowed else 1)
 
 
@@ -438,7 +441,7 @@ def _prove_command(prop_name: str, summary: str) -> None:
         from verifier.solver import Verdict
 
         zone = _zone(**zone_options)
-        document = _load_all(policy)[0]
+        document = _load_all(policy, output_format=output_format)[0]
         result = _guarded(lambda: prove_property(document, Property(prop_name), zone, timeout=timeout))
         if output_format == "json":
             payload = prove_json(result)
@@ -498,7 +501,7 @@ def who_can(policy: str, output_format: str, timeout: float) -> None:
     """
     from verifier.who_can import who_can as describe, who_can_json, who_can_text
 
-    document = _load_all(policy)[0]
+    document = _load_all(policy, output_format=output_format)[0]
     result = _guarded(lambda: describe(document, timeout=timeout))
     if output_format == "json":
         click.echo(json.dumps(who_can_json(result), indent=2))
@@ -507,18 +510,24 @@ def who_can(policy: str, output_format: str, timeout: float) -> None:
     sys.exit(0 if result.complete else EXIT_UNKNOWN)
 
 
-def _load_all(*paths: str) -> list[PolicyDocument]:
-    """Load every file, reporting the problems of all of them before exiting."""
+def _load_all(*paths: str, output_format: str = "text") -> list[PolicyDocument]:
+    """Load every file, reporting the problems of all of them before exiting.
+
+    With `--format json`, stdout also gets one JSON object with verdict
+    `invalid` and the problems, so that a caller parsing stdout sees why
+    the run stopped."""
     documents: list[PolicyDocument] = []
-    failed = False
+    problems: list[dict[str, str]] = []
     for path in paths:
         try:
             documents.append(load_policy_file(path))
         except PolicyError as error:
-            failed = True
             for issue in error.issues:
                 click.echo(issue.format(error.source), err=True)
-    if failed:
+                problems.append({"file": error.source, "path": issue.path, "message": issue.message})
+    if problems:
+        if output_format == "json":
+            click.echo(json.dumps({"verdict": "invalid", "errors": problems}, indent=2))
         sys.exit(EXIT_INVALID)
     return documents
 
