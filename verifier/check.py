@@ -739,6 +739,11 @@ def _realistic_resource(problem: NoNewAccessProblem, request: Request) -> Reques
             candidates.append(_PLACEHOLDER.sub(lambda m: _FORMAT_VALUES.get(m.group(1), "example"), arn_format))
     if action is not None and not action.resource_types:
         candidates.insert(0, "*")
+    if not request.resource:
+        # An empty resource reads as a missing value; any ARN of the
+        # action's service, or `*`, reads better when it still fits.
+        service = request.action.split(":", 1)[0]
+        candidates += [f"arn:aws:{service}:us-east-1:123456789012:example", f"arn:aws:{service}:::example", "*"]
     for candidate in candidates:
         if candidate == request.resource:
             return request
