@@ -180,3 +180,11 @@ def test_narrowed_deny_gets_a_note():
     assert result.notes[0].startswith("the new version denies less: Statement[1] at line 1 of the old version denied `s3:")
     unchanged = check_no_new_access(policy(allow, deny_all), policy(deny_all, allow), timeout=30)
     assert unchanged.notes == []
+
+
+def test_counterexample_resource_is_never_empty():
+    old = policy({"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"})
+    new = policy({"Effect": "Allow", "Action": "s3:G*", "Resource": "*"})
+    result = check_no_new_access(old, new, timeout=30)
+    assert result.verdict is Verdict.REFUTED
+    assert result.counterexample.resource != ""
