@@ -188,3 +188,14 @@ def test_counterexample_resource_is_never_empty():
     result = check_no_new_access(old, new, timeout=30)
     assert result.verdict is Verdict.REFUTED
     assert result.counterexample.resource != ""
+
+
+def test_principal_that_no_caller_has_gets_a_note():
+    # A 14-digit account ID names nobody, so the wider new version grants
+    # nothing; the note keeps that proof from reading as a real one.
+    bad_root = "arn:aws:iam::12345667789012:root"
+    old = policy({"Effect": "Allow", "Principal": {"AWS": bad_root}, "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b"})
+    new = policy({"Effect": "Allow", "Principal": {"AWS": bad_root}, "Action": "s3:*", "Resource": "arn:aws:s3:::b"})
+    result = check_no_new_access(old, new, timeout=30)
+    assert result.verdict is Verdict.PROVED
+    assert result.notes == [f"Statement[0].Principal.AWS: `{bad_root}` names no principal, so it matches no caller"]

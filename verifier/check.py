@@ -31,7 +31,7 @@ import z3
 
 from verifier.encode.logic import all_of, any_of, literal
 from verifier.encode import glob
-from verifier.encode.principal import Kind, principal_text
+from verifier.encode.principal import Kind, principal_text, unmatched_principal_notes
 from verifier.encode.request import SymRequest
 from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower, compile_action, service_of
 from verifier.encode.strings import match_regex, to_regex
@@ -94,6 +94,7 @@ def check_no_new_access(
         return CheckResult(Verdict.UNKNOWN, reason=f"unsupported: {error}", stats=stats)
     if known_actions_only and result.verdict is Verdict.PROVED:
         result.notes.append(KNOWN_ACTIONS_NOTE)
+    result.notes += unmatched_principal_notes(new)
     if result.verdict is not Verdict.UNKNOWN and not resource_globs:
         result.notes += weakened_deny_notes(old, new, min(WEAKENED_DENY_SECONDS, deadline.remaining_ms() / 1000))
     return result

@@ -36,7 +36,7 @@ from typing import Callable
 import z3
 
 from verifier.encode.logic import all_of, any_of, literal
-from verifier.encode.principal import Kind, chars_except, claim_provider
+from verifier.encode.principal import Kind, chars_except, claim_provider, unmatched_principal_notes
 from verifier.encode.request import SymRequest
 from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower
 from verifier.errors import InternalError, UnsupportedFeatureError, UsageError
@@ -127,33 +127,6 @@ class _Search:
     excluded: Callable[[SymRequest, int], list[z3.BoolRef]]
     replay: Callable[[Request], str | None]
     extra_keys: list[str]
-
-
-_PROVIDER_ARN = re.compile(r"arn:[^:]+:iam::[0-9]{12}:(oidc-provider|saml-provider)/.+", re.DOTALL)
-_PROVIDER_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
-
-
-def unmatched_principal_notes(policy: PolicyDocument) -> list[str]:
-    """Name each Principal or NotPrincipal entry that no caller can match,
-    such as a template placeholder. A proof about such a policy tells
-    nothing about the caller the author meant."""
-    from verifier.encode.principal import parse_principal
-
-    notes = []
-    for statement in policy.statements:
-        for label, element in (("Principal", statement.principal), ("NotPrincipal", statement.not_principal)):
-            if element is None:
-                continue
-            for name in element.aws:
-                if name == "*" or ACCOUNT_ID.fullmatch(name) or parse_principal(name) is not None:
-                    continue
-                if re.fullmatch(r"arn:[^:]+:iam::[0-9]{12}:(root|role/.+)", name, re.DOTALL):
-                    continue
-                notes.append(f"{statement.path}.{label}.AWS: `{name}` names no principal, so it matches no caller")
-            for name in element.federated:
-                if not (_PROVIDER_ARN.fullmatch(name) or _PROVIDER_HOST.fullmatch(name)):
-                    notes.append(f"{statement.path}.{label}.Federated: `{name}` names no identity provider, so it matches no caller")
-    return notes
 
 
 def unknown_action_notes(policy: PolicyDocument) -> list[str]:

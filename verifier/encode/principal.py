@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import z3
 
 from verifier.encode.logic import MAX_CHAR, all_of, any_of, escape, literal
-from verifier.policy.document import Principal
+from verifier.policy.document import PolicyDocument, Principal
 
 
 class Kind:
@@ -478,3 +478,28 @@ def principal_text(model: z3.ModelRef, principal: PrincipalModel, decode) -> str
     """Spell the principal of a z3 model as a string."""
     kind = model.eval(principal.kind, model_completion=True).as_long()
     return decode(model.eval(principal.compose(kind), model_completion=True))
+
+
+_PROVIDER_ARN = re.compile(r"arn:[^:]+:iam::[0-9]{12}:(oidc-provider|saml-provider)/.+", re.DOTALL)
+_PROVIDER_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def unmatched_principal_notes(policy: PolicyDocument) -> list[str]:
+    """Name each Principal or NotPrincipal entry that no caller can match,
+    such as a template placeholder. A proof about such a policy tells
+    nothing about the caller the author meant."""
+    notes = []
+    for statement in policy.statements:
+        for label, element in (("Principal", statement.principal), ("NotPrincipal", statement.not_principal)):
+            if element is None:
+                continue
+            for name in element.aws:
+                if name == "*" or _ACCOUNT_ID.fullmatch(name) or _ROLE_ARN.fullmatch(name):
+                    continue
+                if name.startswith("arn:") and parse_principal(name) is not None:
+                    continue
+                notes.append(f"{statement.path}.{label}.AWS: `{name}` names no principal, so it matches no caller")
+            for name in element.federated:
+                if not (_PROVIDER_ARN.fullmatch(name) or _PROVIDER_HOST.fullmatch(name)):
+                    notes.append(f"{statement.path}.{label}.Federated: `{name}` names no identity provider, so it matches no caller")
+    return notes
