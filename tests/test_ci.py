@@ -424,6 +424,13 @@ def test_text_is_colored_only_on_request():
     assert "\x1b[31m" in colored.stdout
 
 
+def test_no_color_turns_colors_off(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    result = CliRunner().invoke(cli, ["check", "--terraform-plan", str(CI_DATA / "plan.json")], color=True)
+
+    assert "\x1b[" not in result.stdout
+
+
 def test_single_pair_as_sarif(tmp_path: Path, sarif_validator: jsonschema.Draft4Validator):
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     old.write_text(policy(allow("s3:GetObject")))

@@ -172,7 +172,10 @@ def policy_files(config: Config, paths: tuple[str, ...]) -> list[Path]:
 
 
 def write_reports(run: Run, output_format: str, targets: list[tuple[str, str]]) -> int:
-    click.echo(renderer(output_format)(run))
+    output = renderer(output_format)(run)
+    # https://no-color.org: a set, non-empty NO_COLOR turns colors off.
+    color = False if os.environ.get("NO_COLOR") else None
+    click.echo(output, color=color)
     for name, path in targets:
         text = click.unstyle(renderer(name)(run))
         Path(path).write_text(text + "\n", encoding="utf-8")
