@@ -185,6 +185,13 @@ def test_config_zone_property_needs_zone(tmp_path: Path):
     assert "properties[0].require[0]: 'no-confused-deputy' needs a zone of trust" in lines[0]
 
 
+def test_config_invalid_zone_is_reported_once(tmp_path: Path):
+    config = '[zone]\naccounts = ["12345"]\n[[properties]]\npath = "*.json"\nrequire = ["no-external-access"]\n'
+    lines = invalid_config_lines(tmp_path, config)
+    assert len(lines) == 1
+    assert "zone.accounts[0]: '12345' is not valid" in lines[0]
+
+
 def test_config_in_pyproject_uses_tool_path(tmp_path: Path):
     lines = invalid_config_lines(
         tmp_path, '[tool.iamverify]\n[[tool.iamverify.properties]]\npath = 3\nrequire = ["no-public-access"]\n', "pyproject.toml"

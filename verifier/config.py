@@ -247,7 +247,7 @@ class _Reader:
         self.issues += zone_issues
         config = Config(self.source, self.root, zone)
         for index, entry in enumerate(self._entries(table, "properties", "[[properties]] with path and require")):
-            rule = self._property(index, entry, zone)
+            rule = self._property(index, entry, zone, zone_valid=not zone_issues)
             if rule is not None:
                 config.properties.append(rule)
         for index, entry in enumerate(self._entries(table, "accepted", "[[accepted]] with path, reason and policy")):
@@ -285,7 +285,7 @@ class _Reader:
             if name not in valid:
                 self.problem(f"{where}.{name}", f"unknown field: expected one of {', '.join(valid)}")
 
-    def _property(self, index: int, entry: Any, zone: Zone) -> PropertyRule | None:
+    def _property(self, index: int, entry: Any, zone: Zone, zone_valid: bool = True) -> PropertyRule | None:
         where = f"properties[{index}]"
         if not isinstance(entry, dict):
             self.problem(where, f"must be a table with path and require or deny_resources, not {_type_name(entry)}")
@@ -300,7 +300,9 @@ class _Reader:
                 self.problem(f"{where}.require[{position}]", f"{value!r} is not a property: expected one of {', '.join(names)}")
                 continue
             prop = Property(value)
-            if prop in _ZONE_PROPERTIES and zone.is_empty():
+            # An invalid [zone] has its own problems reported; an empty zone
+            # here would only repeat them.
+            if prop in _ZONE_PROPERTIES and zone.is_empty() and zone_valid:
                 self.problem(
                     f"{where}.require[{position}]",
                     f"{value!r} needs a zone of trust: add a [zone] table with accounts, organizations, "
