@@ -1125,3 +1125,20 @@ def test_empty_value_list(oracle: oracle_client.Oracle) -> None:
     assert ours is True
     # The oracle reads an empty list as a present key.
     assert theirs is False
+
+
+def test_request_resource_star_against_narrower_resource(oracle: oracle_client.Oracle) -> None:
+    # An action without resource-level permissions is granted with `"Resource": "*"`, so `evaluate` matches the request resource `*` as literal text and a narrower pattern does not grant it: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html and https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html#actions_table
+    action = "s3:ListAllMyBuckets"  # has no resource types
+    narrower = {"Effect": "Allow", "Action": action, "Resource": "arn:aws:s3:::bucket/*"}
+    every_resource = {"Effect": "Allow", "Action": action, "Resource": "*"}
+    request = Request(action, "*")
+
+    ours_narrower, theirs_narrower = both_allow(oracle, narrower, request)
+    ours_every_resource, theirs_every_resource = both_allow(oracle, every_resource, request)
+
+    assert ours_narrower is False
+    # The oracle reads `*` in a request resource as a wildcard that matches any Resource pattern.
+    assert theirs_narrower is True
+    assert ours_every_resource is True
+    assert theirs_every_resource is True
