@@ -569,7 +569,10 @@ def vocabulary_of(document: dict[str, Any]) -> Vocabulary:
             negated = "Not" in operator
             for key, values in block.items():
                 texts = [value_text(v) for v in as_list(values)]
-                vocabulary.key_values.setdefault(key.lower(), []).extend(texts)
+                # The values of a Null condition are no values of its key: a
+                # `false` drawn for a numeric key would be an unparsable value
+                # (see the named test of unparsable values).
+                vocabulary.key_values.setdefault(key.lower(), []).extend(texts if operator != "Null" else [])
                 if ":" not in operator and operator != "Null":
                     vocabulary.single_keys.add(key.lower())
                 for text in texts:
@@ -1111,6 +1114,16 @@ def test_unparsable_value_under_negated_operator(oracle: oracle_client.Oracle) -
     statement = allow_statement(Condition={"NumericNotEquals": {"test:num": "1"}})
 
     ours, theirs = both_allow(oracle, statement, context_request({"test:num": "ten"}))
+
+    assert ours is True
+    assert theirs is False
+
+
+def test_unparsable_value_under_qualified_negated_operator(oracle: oracle_client.Oracle) -> None:
+    # The AWS pages do not say what an unparsable request value does, and _value_matches documents that it equals no policy value, so ForAnyValue:NumericNotEquals holds for it: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    statement = allow_statement(Condition={"ForAnyValue:NumericNotEquals": {"test:num": ["10", "0"]}})
+
+    ours, theirs = both_allow(oracle, statement, context_request({"test:num": "false"}))
 
     assert ours is True
     assert theirs is False
