@@ -611,3 +611,15 @@ def test_url_encoded_file(write_policy):
 
     assert result.exit_code == 0
     assert json.loads(result.stdout)["relation"] == "equivalent"
+
+
+@pytest.mark.parametrize("timeout", ["nan", "inf", "1e308", "0", "-1"])
+def test_invalid_timeout_rejected(write_policy, timeout):
+    old = write_policy("old.json", READ_WRITE)
+    new = write_policy("new.json", READ_ONLY)
+
+    result = run("check", "--timeout", timeout, old, new)
+
+    assert result.exit_code == 2
+    assert "--timeout" in result.output
+    assert "internal error" not in result.output
