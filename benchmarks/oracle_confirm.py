@@ -215,6 +215,12 @@ def _classify_resources(statement: Statement, request: Request, found: dict[str,
             if _colon_span_differs(pattern, request.resource, request.context):
                 found["a `*` ending an ARN field of a Resource spans a colon"] = CLASS_DOCUMENTED
             matched = arn_matches(pattern, request.resource, request.context)
+            if request.resource == "*" and not matched:
+                # iamverify matches the request resource `*` literally,
+                # because the Resource element page grants an action without
+                # resource types only through `"Resource": "*"`. The simulator
+                # reads it as a wildcard, which matches this pattern too.
+                found["request resource `*` against a narrower Resource"] = CLASS_DOCUMENTED
             has_type_word = len(fields) == 6 and fields[2] != "s3"
             if matched and has_type_word and _WILDCARD_TYPE_WORD.match(fields[5]):
                 found["wildcard in the resource-type word of a Resource"] = CLASS_DOC_SILENT

@@ -647,3 +647,15 @@ def test_timed_out_name_search_defers_to_listing(tmp_path, monkeypatch):
     assert payload["new_access"]
     assert check_module.UNNAMED_ACTION_NOTE not in payload["notes"]
     assert "the new-access listing names the actions that AWS defines" in payload["notes"][0]
+
+
+@pytest.mark.parametrize("timeout", ["nan", "inf", "1e308", "0", "-1"])
+def test_invalid_timeout_rejected(write_policy, timeout):
+    old = write_policy("old.json", READ_WRITE)
+    new = write_policy("new.json", READ_ONLY)
+
+    result = run("check", "--timeout", timeout, old, new)
+
+    assert result.exit_code == 2
+    assert "--timeout" in result.output
+    assert "internal error" not in result.output

@@ -569,7 +569,10 @@ def vocabulary_of(document: dict[str, Any]) -> Vocabulary:
             negated = "Not" in operator
             for key, values in block.items():
                 texts = [value_text(v) for v in as_list(values)]
-                vocabulary.key_values.setdefault(key.lower(), []).extend(texts)
+                # The values of a Null condition are no values of its key: a
+                # `false` drawn for a numeric key would be an unparsable value
+                # (see the named test of unparsable values).
+                vocabulary.key_values.setdefault(key.lower(), []).extend(texts if operator != "Null" else [])
                 if ":" not in operator and operator != "Null":
                     vocabulary.single_keys.add(key.lower())
                 for text in texts:
@@ -1116,6 +1119,16 @@ def test_unparsable_value_under_negated_operator(oracle: oracle_client.Oracle) -
     assert theirs is False
 
 
+def test_unparsable_value_under_qualified_negated_operator(oracle: oracle_client.Oracle) -> None:
+    # The AWS pages do not say what an unparsable request value does, and _value_matches documents that it equals no policy value, so ForAnyValue:NumericNotEquals holds for it: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    statement = allow_statement(Condition={"ForAnyValue:NumericNotEquals": {"test:num": ["10", "0"]}})
+
+    ours, theirs = both_allow(oracle, statement, context_request({"test:num": "false"}))
+
+    assert ours is True
+    assert theirs is False
+
+
 def test_empty_value_list(oracle: oracle_client.Oracle) -> None:
     # A key without values is absent for `_context_values`, and Null "true" means an absent key: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Null
     statement = allow_statement(Condition={"Null": {"aws:TagKeys": "true"}})
@@ -1125,3 +1138,20 @@ def test_empty_value_list(oracle: oracle_client.Oracle) -> None:
     assert ours is True
     # The oracle reads an empty list as a present key.
     assert theirs is False
+
+
+def test_request_resource_star_against_narrower_resource(oracle: oracle_client.Oracle) -> None:
+    # An action without resource-level permissions is granted with `"Resource": "*"`, so `evaluate` matches the request resource `*` as literal text and a narrower pattern does not grant it: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html and https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html#actions_table
+    action = "s3:ListAllMyBuckets"  # has no resource types
+    narrower = {"Effect": "Allow", "Action": action, "Resource": "arn:aws:s3:::bucket/*"}
+    every_resource = {"Effect": "Allow", "Action": action, "Resource": "*"}
+    request = Request(action, "*")
+
+    ours_narrower, theirs_narrower = both_allow(oracle, narrower, request)
+    ours_every_resource, theirs_every_resource = both_allow(oracle, every_resource, request)
+
+    assert ours_narrower is False
+    # The oracle reads `*` in a request resource as a wildcard that matches any Resource pattern.
+    assert theirs_narrower is True
+    assert ours_every_resource is True
+    assert theirs_every_resource is True

@@ -393,6 +393,49 @@ def test_duplicate_yaml_key_rejected():
     assert "duplicate key `Effect`" in issue.message
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("? [a]\n: b\n", "a list"),
+        ("Statement:\n  ? {Effect: Allow}\n  : x\n", "an object"),
+    ],
+)
+def test_unhashable_yaml_key_rejected(text, kind):
+    [issue] = issues(text)
+
+    assert f"{kind} is not a valid mapping key" in issue.message
+
+
+def build_alias_yaml(levels: int) -> str:
+    """Return YAML whose Statement list expands to 10**levels statements through aliases."""
+    lines = ['s0: &s0 {Effect: Allow, Action: "s3:GetObject", Resource: "*"}']
+    for level in range(1, levels + 1):
+        lines.append(f"s{level}: &s{level} [" + ", ".join([f"*s{level - 1}"] * 10) + "]")
+    lines.append(f"Statement: *s{levels}")
+    return "\n".join(lines) + "\n"
+
+
+def test_yaml_alias_expansion_rejected():
+    [issue] = issues(build_alias_yaml(9))
+
+    assert "aliases expand the document to more than 1,000,000 values" in issue.message
+
+
+def test_recursive_yaml_alias_rejected():
+    [issue] = issues("Statement: &s [*s]\n")
+
+    assert "aliases expand the document" in issue.message
+
+
+def test_small_yaml_alias_expansion_accepted():
+    text = 'base: &b {Effect: Allow, Action: "s3:GetObject", Resource: "*"}\nStatement: [*b, *b]\n'
+
+    [issue] = issues(text)
+
+    # Only the unknown top-level key is reported, not the aliases.
+    assert issue.path == "base"
+
+
 def test_bare_number_file_named_number():
     [issue] = issues("42")
 

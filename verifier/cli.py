@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 from typing import Any, Callable
 
@@ -29,9 +30,22 @@ FORMAT_OPTION = click.option(
     show_default=True,
     help="Output format; `json` prints exactly one JSON object.",
 )
+# The solvers take their timeouts in whole milliseconds, and a limit such as
+# 1e308 s overflows that conversion. One day is far above any useful check.
+MAX_TIMEOUT_SECONDS = 86_400.0
+
+
+def _reject_nan(context: click.Context, parameter: click.Parameter, value: float) -> float:
+    # FloatRange lets NaN through, because every comparison with NaN is false.
+    if math.isnan(value):
+        raise click.BadParameter("nan is not a number of seconds", context, parameter)
+    return value
+
+
 TIMEOUT_OPTION = click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=click.FloatRange(min=0.1, max=MAX_TIMEOUT_SECONDS),
+    callback=_reject_nan,
     default=30.0,
     show_default=True,
     help="Time limit in seconds for each policy or policy pair; past it the verdict is unknown (exit 3).",

@@ -8,8 +8,10 @@ found and what would be valid.
 from __future__ import annotations
 
 import json
+import math
 import re
 import urllib.parse
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -153,20 +155,53 @@ def _reject_constant(name: str) -> Any:
     raise json.JSONDecodeError(f"`{name}` is not valid JSON", name, 0)
 
 
+# Aliases let a short YAML file stand for a document of exponential size
+# (the "billion laughs" pattern), which validation would walk value by value.
+_MAX_YAML_VALUES = 1_000_000
+
+
 class _StrictYamlLoader(yaml.SafeLoader):
-    """Safe YAML loader that keeps numbers and dates as their source text and
-    rejects duplicate keys, as the JSON reader does."""
+    """Safe YAML loader that keeps numbers and dates as their source text,
+    rejects duplicate and unhashable keys, as the JSON reader does, and
+    rejects documents whose aliases expand to more than _MAX_YAML_VALUES values."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        if _expanded_size(node, {}) > _MAX_YAML_VALUES:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"aliases expand the document to more than {_MAX_YAML_VALUES:,} values", node.start_mark
+            )
+        return super().construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{_kind(key)} is not a valid mapping key", key_node.start_mark
+                )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key `{key}` in a mapping", key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, float]) -> float:
+    """Count the values of `node` with every alias expanded, counting each
+    shared node once per use. A node that contains itself counts as infinite."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = math.inf
+    size: float = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(key, sizes) + _expanded_size(value, sizes) for key, value in node.value)
+    sizes[id(node)] = size
+    return size
 
 
 def _construct_scalar_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
