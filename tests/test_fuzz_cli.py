@@ -89,3 +89,56 @@ def test_many_statements_policy(tmp_path):
     result = CliRunner().invoke(cli, ["check", str(old), str(new)])
 
     assert result.exit_code == 0
+
+
+def test_condition_key_with_a_bar_reaches_cvc5(tmp_path):
+    # `|` ends a quoted SMT-LIB symbol, so the key is spelled with `%7C`.
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+
+    old = tmp_path / "old.json"
+    old.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}')
+    new = tmp_path / "new.json"
+    new.write_text(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",'
+        ' "Condition": {"StringLike": {"aws:a|b": "a*"}}}]}'
+    )
+    result = CliRunner().invoke(cli, ["check", str(old), str(new)])
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+
+
+def test_number_beyond_a_thousand_digits_is_unsupported(tmp_path):
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+
+    old = tmp_path / "old.json"
+    old.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}')
+    new = tmp_path / "new.json"
+    number = "1" + "0" * 5000
+    new.write_text(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",'
+        f' "Condition": {{"NumericLessThan": {{"s3:max-keys": "{number}"}}}}}}]}}'
+    )
+    result = CliRunner().invoke(cli, ["check", str(old), str(new)])
+    assert result.exit_code == 3, result.output
+    assert "a number with more than 1000 digits in a condition" in result.output
+
+
+def test_lone_surrogate_is_printed_as_an_escape(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    old = tmp_path / "old.json"
+    old.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}')
+    new = tmp_path / "new.json"
+    new.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::\\ud800x"}]}')
+    environment = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "verifier", "compare", str(old), str(new)], capture_output=True, text=True, env=environment, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "arn:aws:s3:::\\ud800x" in completed.stdout

@@ -571,4 +571,10 @@ def _guarded(action: Callable[[], Any]) -> Any:
 
 
 def main() -> None:
+    # Policy text may hold lone surrogates (`"\ud800"` in JSON), which no
+    # encoding can write; print them as escapes instead of failing.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     cli(prog_name="iamverify")

@@ -138,7 +138,15 @@ def _order(comparison: str, left: z3.ArithRef, right: z3.ArithRef) -> z3.BoolRef
     raise AssertionError(comparison)
 
 
+# Digits above which a number in a condition is reported as unsupported:
+# Python refuses to print integers of more than 4,300 digits, and z3 reads
+# numbers from their decimal text.
+MAX_NUMBER_DIGITS = 1000
+
+
 def _real(value: Fraction) -> z3.ArithRef:
+    if max(abs(value.numerator), value.denominator).bit_length() > MAX_NUMBER_DIGITS * 10 // 3:
+        raise UnsupportedFeatureError(f"a number with more than {MAX_NUMBER_DIGITS} digits in a condition")
     return z3.Q(value.numerator, value.denominator) if value.denominator != 1 else z3.RealVal(value.numerator)
 
 

@@ -62,6 +62,15 @@ class KeyModel:
         return self.count == 1
 
 
+def symbol_text(name: str) -> str:
+    """Spell a condition key for an SMT-LIB symbol.
+
+    A quoted symbol cannot hold `|` or `\\`, so those and `%` are written
+    as `%XX`, which keeps distinct keys distinct.
+    """
+    return "".join(f"%{ord(char):02X}" if char in "|\\%" else char for char in name)
+
+
 class SymRequest:
     def __init__(self, keys: dict[str, KeyInfo]) -> None:
         self.action = z3.String("action")
@@ -122,7 +131,7 @@ class SymRequest:
         return found
 
     def _make_key(self, info: KeyInfo) -> KeyModel:
-        prefix = f"key!{info.name}"
+        prefix = f"key!{symbol_text(info.name)}"
         present = z3.Bool(f"{prefix}!present")
         count = None
         domain: list[z3.BoolRef] = []
