@@ -142,3 +142,26 @@ def test_lone_surrogate_is_printed_as_an_escape(tmp_path):
     )
     assert completed.returncode == 0, completed.stderr
     assert "arn:aws:s3:::\\ud800x" in completed.stdout
+
+
+def test_pattern_with_a_thousand_wildcards_is_unsupported(tmp_path):
+    # Python's regular expressions backtracked for minutes on such a
+    # Resource, and the solvers ran past their time limits.
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+
+    old = tmp_path / "old.json"
+    old.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}')
+    new = tmp_path / "new.json"
+    new.write_text(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/'
+        + "*a?" * 1000
+        + '"}]}'
+    )
+    checked = CliRunner().invoke(cli, ["check", str(old), str(new)])
+    assert checked.exit_code == 3, checked.output
+    assert "a pattern with more than 100 wildcards" in checked.output
+    evaluated = CliRunner().invoke(cli, ["evaluate", str(new), "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/x"])
+    assert evaluated.exit_code == 3, evaluated.output
+    assert "wildcards is not evaluated" in evaluated.output

@@ -232,10 +232,20 @@ def _arn_regex(pattern: Pattern, context: Context, wildcard: WildcardRule) -> st
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
 
+# Unbounded repeats above which a pattern is refused: Python's regular
+# expressions backtrack, and a Resource of 1,000 `*a?` groups took minutes.
+# The encoder refuses patterns with more than 100 wildcards likewise.
+MAX_REPEATS = 200
+
+
 @lru_cache(maxsize=65536)
 def _compiled(regex: str) -> re.Pattern[str]:
     # The `re` module keeps only 512 compiled patterns, fewer than a large
     # managed policy has, so the evaluator keeps its own cache.
+    if len(re.findall(r"(?<!\\)[*+]", regex)) > MAX_REPEATS:
+        from verifier.errors import UnsupportedFeatureError
+
+        raise UnsupportedFeatureError(f"a pattern with more than {MAX_REPEATS} wildcards is not evaluated")
     return re.compile(regex, re.DOTALL)
 
 
