@@ -117,7 +117,7 @@ def test_number_beyond_a_thousand_digits_is_unsupported(tmp_path):
     old = tmp_path / "old.json"
     old.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}')
     new = tmp_path / "new.json"
-    number = "1" + "0" * 5000
+    number = "1" + "0" * 2000
     new.write_text(
         '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",'
         f' "Condition": {{"NumericLessThan": {{"s3:max-keys": "{number}"}}}}}}]}}'
@@ -165,3 +165,21 @@ def test_pattern_with_a_thousand_wildcards_is_unsupported(tmp_path):
     evaluated = CliRunner().invoke(cli, ["evaluate", str(new), "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/x"])
     assert evaluated.exit_code == 3, evaluated.output
     assert "wildcards is not evaluated" in evaluated.output
+
+
+def test_number_of_a_million_digits_is_invalid_input(tmp_path):
+    # Reading it took 50 s (Python converts decimal text to an integer in
+    # quadratic time); numbers longer than 4,300 characters are not read.
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+
+    path = tmp_path / "policy.json"
+    number = "1" + "0" * 1_000_000
+    path.write_text(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",'
+        f' "Condition": {{"NumericLessThan": {{"s3:max-keys": "{number}"}}}}}}]}}'
+    )
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "Statement[0].Condition.NumericLessThan.s3:max-keys: invalid value" in result.output

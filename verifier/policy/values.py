@@ -15,10 +15,16 @@ from fractions import Fraction
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
+# Longest number text read. Python converts decimal text of more digits to
+# an integer in quadratic time, and refuses to print it back.
+MAX_NUMBER_CHARS = 4300
+
+
 def parse_number(text: str) -> Fraction | None:
-    """Read a decimal number exactly; None when `text` is not one."""
+    """Read a decimal number exactly; None when `text` is not one, or is
+    longer than MAX_NUMBER_CHARS characters."""
     text = text.strip()
-    if not _NUMBER.match(text):
+    if len(text) > MAX_NUMBER_CHARS or not _NUMBER.match(text):
         return None
     try:
         return Fraction(Decimal(text))
