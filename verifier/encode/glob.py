@@ -124,9 +124,9 @@ def compile_arn_condition(pattern: Pattern) -> Compiled:
 
 
 # Wildcards (`*` and `?`) above which one pattern is reported as unsupported.
-# The most in one string of the AWS managed policies and the other corpus
-# policies is 11; thousands made the solvers run past their time limits and
-# Python's regular expressions backtrack for minutes in the evaluator.
+# The maximum in one string of the AWS managed policies and the other corpus
+# policies is 11. Thousands made the solvers run past their time limits, and
+# Python's regular expressions backtracked for minutes in the evaluator.
 MAX_WILDCARDS = 100
 
 

@@ -105,10 +105,10 @@ class SymRequest:
         return [(kind, self.principal_facts(kind)) for kind in Kind.ALL]
 
     def principal_facts(self, kind: int) -> list[z3.BoolRef]:
-        """The facts of a principal of form `kind`, including the actions it
-        can call: a web identity or SAML identity calls only the STS
-        federation actions, because every other AWS API call is signed with
-        AWS credentials or is anonymous
+        """Return the facts of a principal of form `kind`, including the
+        actions it can call. A web identity or SAML identity calls only the
+        STS federation actions, because every other AWS API call is signed
+        with AWS credentials or is anonymous
         (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html)."""
         facts = self.principal_model.cases(self.keys, (kind,))[0][1]
         if kind == Kind.FEDERATED:
