@@ -183,3 +183,17 @@ def test_number_of_a_million_digits_is_invalid_input(tmp_path):
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 2, result.output
     assert "Statement[0].Condition.NumericLessThan.s3:max-keys: invalid value" in result.output
+
+
+def test_lone_surrogate_in_a_resource_prints_in_process(tmp_path):
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+
+    old = tmp_path / "old.json"
+    old.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}')
+    new = tmp_path / "new.json"
+    new.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::\\ud800x"}]}')
+    result = CliRunner().invoke(cli, ["compare", str(old), str(new)])
+    assert result.exception is None, result.exception
+    assert "arn:aws:s3:::\\ud800x" in result.output

@@ -102,3 +102,17 @@ def test_large_query_skips_the_z3_model_check(monkeypatch):
     monkeypatch.setattr(solver_module, "MAX_VERIFIED_QUERY_CHARS", 10)
     assert solver_module._cvc5_check(assertions, 5000, [text]).status == z3.sat
     assert not evaluated
+
+
+def test_unreadable_cvc5_model_value_is_unknown(monkeypatch):
+    # cvc5 1.4.2 writes a string beyond its model limit as a witness term.
+    from verifier import solver as solver_module
+
+    def unreadable(value, variable):
+        raise RuntimeError("invalid argument '(witness ...)'")
+
+    monkeypatch.setattr(solver_module, "_to_z3", unreadable)
+    text = z3.String("text")
+    result = solver_module._cvc5_check([z3.Length(text) == 3], 5000, [text])
+    assert result.status == z3.unknown
+    assert result.reason == "cvc5: a model value could not be read"

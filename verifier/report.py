@@ -64,11 +64,11 @@ def request_lines(request: Request | None) -> list[str]:
     if request is None:
         return []
     lines = [
-        f"  action:   {request.action}",
-        f"  resource: {request.resource}",
+        f"  action:   {_printable(request.action)}",
+        f"  resource: {_printable(request.resource)}",
     ]
     if request.principal is not None:
-        lines.append(f"  principal: {request.principal}")
+        lines.append(f"  principal: {_printable(request.principal)}")
     if request.context:
         lines.append("  context:")
         for key, value in request.context.items():
@@ -77,6 +77,11 @@ def request_lines(request: Request | None) -> list[str]:
     else:
         lines.append("  context:  (no condition keys present)")
     return lines
+
+
+def _printable(text: str) -> str:
+    """Escape characters that a terminal cannot show, such as a lone surrogate."""
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def _quote(value: str) -> str:

@@ -155,8 +155,16 @@ def _cvc5_check(
     for variable in variables:
         name = variable.decl().name()
         term = declared.get(name) or declared.get(f"|{name}|")
-        if term is not None:
-            model.update_value(variable, _to_z3(solver.getValue(term), variable))
+        if term is None:
+            continue
+        try:
+            value = _to_z3(solver.getValue(term), variable)
+        except RuntimeError as error:
+            # cvc5 1.4.2 writes a string longer than its model limit (65,536
+            # characters) as a witness term, which has no constant value.
+            logger.debug("cvc5 model value of %s is unreadable: %s", name, error)
+            return SolveResult(z3.unknown, None, "cvc5: a model value could not be read", 0.0, "cvc5")
+        model.update_value(variable, value)
     # z3 must agree that the model satisfies every assertion. With every
     # constant fixed, evaluation settles this without a search, but z3 5.4.1
     # has no time limit for it and took minutes on queries with strings of
