@@ -85,7 +85,8 @@ def test_github_subject_pattern_wider_than_the_zone():
     zone = Zone(federated=(FederatedTrust(GITHUB, "sub", "repo:acme-corp/*"),))
     request = refuted(trust({"Federated": provider}, loose, "sts:AssumeRoleWithWebIdentity"), Property.NO_EXTERNAL_ACCESS, zone)
     subject = request.context[f"{GITHUB}:sub"]
-    assert subject.startswith("repo:acme-") and not subject.startswith("repo:acme-corp/")
+    assert subject.startswith("repo:acme-")
+    assert not subject.startswith("repo:acme-corp/")
 
 
 def test_cross_account_role_without_external_id():
@@ -193,7 +194,8 @@ def test_principal_account_and_arn_follow_the_principal():
     proved(by_role, Property.NO_EXTERNAL_ACCESS, ZONE)
     by_any_role = policy(bucket("*", {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/admin"}}))
     request = refuted(by_any_role, Property.NO_EXTERNAL_ACCESS, ZONE)
-    assert request.principal.startswith("arn:aws:sts::") and ":assumed-role/admin/" in request.principal
+    assert request.principal.startswith("arn:aws:sts::")
+    assert ":assumed-role/admin/" in request.principal
     assert request.context["aws:PrincipalArn"].endswith("role/admin")
 
 

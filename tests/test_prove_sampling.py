@@ -5,7 +5,7 @@ Hypothesis builds small policies from a vocabulary of principals and of
 conditions on the keys AWS derives from the caller, and requests from
 callers inside and outside a fixed zone. Each request carries the derived
 keys that AWS would send for its caller, as the global condition keys page
-describes them. When `prove` says PROVED, no such request from a caller the
+describes them. When `prove` returns PROVED, no such request from a caller the
 property excludes may be allowed by the concrete evaluator. A REFUTED
 verdict is already replayed by `prove` itself.
 """

@@ -52,6 +52,15 @@ TIMEOUT_OPTION = click.option(
 )
 
 
+REPORT_OPTION = click.option(
+    "--report",
+    "reports",
+    multiple=True,
+    metavar="FORMAT=PATH",
+    help="Also write the report in FORMAT (text, json, sarif, junit, markdown) to PATH; repeatable.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="iamverify")
 @click.option("-v", "--verbose", is_flag=True, help="Log solver activity to stderr.")
@@ -98,13 +107,7 @@ def cli(verbose: bool) -> None:
     metavar="NAME=VALUE",
     help="Value of a CloudFormation parameter, pseudo parameter, `Ref` (LogicalId) or `Fn::GetAtt` (LogicalId.Attribute).",
 )
-@click.option(
-    "--report",
-    "reports",
-    multiple=True,
-    metavar="FORMAT=PATH",
-    help="Also write the report in FORMAT (text, json, sarif, junit, markdown) to PATH; repeatable.",
-)
+@REPORT_OPTION
 @click.option(
     "--config",
     "config_path",
@@ -127,7 +130,7 @@ def check(
     """Prove that NEW grants no access that OLD does not.
 
     Exit 0 when proved; exit 1 with a request that NEW allows and OLD does
-    not; exit 2 on invalid input; exit 3 when no answer is possible within
+    not; exit 2 on invalid input; exit 3 when the check cannot decide within
     the time limit.
 
     With --base, --terraform-plan or --cloudformation, every policy of the
@@ -175,7 +178,7 @@ def check(
         listing = _guarded(lambda: list_new_access(old_policy, new_policy, timeout=remaining))
         if listing.entries and UNNAMED_ACTION_NOTE in result.notes:
             # The listing found defined actions after the check's own search
-            # ran out of time; say so instead of contradicting it.
+            # ran out of time, so the note points to the listing instead.
             result.notes[result.notes.index(UNNAMED_ACTION_NOTE)] = (
                 "the counterexample uses a name that only a wildcard matches; "
                 "the new-access listing names the actions that AWS defines"
@@ -393,13 +396,7 @@ def _zone(accounts, orgs, ous, federated, vpces, vpcs, config_path):  # type: ig
     show_default=True,
     help="Output format; `json` prints exactly one JSON object, `sarif` is SARIF 2.1.0.",
 )
-@click.option(
-    "--report",
-    "reports",
-    multiple=True,
-    metavar="FORMAT=PATH",
-    help="Also write the report in FORMAT (text, json, sarif, junit, markdown) to PATH; repeatable.",
-)
+@REPORT_OPTION
 @click.option(
     "--config",
     "config_path",
@@ -535,7 +532,7 @@ def _load_all(*paths: str, output_format: str = "text") -> list[PolicyDocument]:
     """Load every file, reporting the problems of all of them before exiting.
 
     With `--format json`, stdout also gets one JSON object with verdict
-    `invalid` and the problems, so that a caller parsing stdout sees why
+    `invalid` and the problems, so that a caller parsing stdout learns why
     the run stopped."""
     documents: list[PolicyDocument] = []
     problems: list[dict[str, str]] = []

@@ -182,12 +182,7 @@ def _prove_property(
     request.uses_principal = True
     for name in search.extra_keys:
         request.key(name)
-    whole = ActionSlice(ANY_ACTION)
-    allows = [EncodedStatement(s, request).formula(whole) for s in policy.allow_statements]
-    denies = [EncodedStatement(s, request).formula(whole) for s in policy.deny_statements]
-    base = [any_of(allows), z3.Not(any_of(denies))]
-    if kind == "trust":
-        base.append(any_of([request.action == literal(ascii_lower(a)) for a in TRUST_ACTIONS]))
+    base = allowed_constraints(policy, request, kind)
     display = _display_names(policy)
     unknown: list[str] = []
     for principal_kind in search.kinds:
@@ -250,6 +245,19 @@ def _search_for(policy: PolicyDocument, prop: Property, zone: Zone, kind: str) -
     )
 
 
+def allowed_constraints(policy: PolicyDocument, request: SymRequest, kind: str) -> list[z3.BoolRef]:
+    """Return the constraints under which `policy` allows `request`: some
+    Allow statement matches and no Deny does. For a trust policy the action
+    is also one of the `sts:AssumeRole` family."""
+    whole = ActionSlice(ANY_ACTION)
+    allows = [EncodedStatement(s, request).formula(whole) for s in policy.allow_statements]
+    denies = [EncodedStatement(s, request).formula(whole) for s in policy.deny_statements]
+    constraints = [any_of(allows), z3.Not(any_of(denies))]
+    if kind == "trust":
+        constraints.append(any_of([request.action == literal(ascii_lower(a)) for a in TRUST_ACTIONS]))
+    return constraints
+
+
 def named_in(policy: PolicyDocument) -> Zone:
     """Accounts, organizations, VPC endpoints and VPCs that the policy names
     anywhere, as literal IDs. `no-public-access` treats them as known
@@ -289,7 +297,7 @@ def _deputy_outside(zone: Zone, request: SymRequest) -> list[z3.BoolRef]:
     for name in ("aws:sourceaccount", "aws:sourceowner"):
         present, text = text_of(name)
         if text is not None:
-            # The key holds the 12-digit ID of the account that owns the source.
+            # The key contains the 12-digit ID of the account that owns the source.
             account_id = z3.InRe(text, z3.Loop(z3.Range("0", "9"), 12, 12))
             facts.append(z3.Implies(present, z3.And(account_id, *[text != literal(a) for a in zone.accounts])))
     present, text = text_of("aws:sourcearn")

@@ -17,17 +17,16 @@ from typing import Any
 
 import z3
 
-from verifier.encode.logic import any_of, literal
+from verifier.encode.logic import literal
 from verifier.encode.principal import Kind, parse_principal
 from verifier.encode.request import SymRequest
-from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower
 from verifier.errors import InternalError, UnsupportedFeatureError
 from verifier.evaluate import Request, evaluate
 from verifier.keys import analyze_keys
 from verifier.policy.document import PolicyDocument, Statement
-from verifier.prove import TRUST_ACTIONS, named_in, policy_kind, readable_model
-from verifier.zone import ACCOUNT_ID
+from verifier.prove import allowed_constraints, named_in, policy_kind, readable_model
 from verifier.solver import Deadline, solve
+from verifier.zone import ACCOUNT_ID
 
 # Entries found before the description counts as too long to be useful.
 MAX_ENTRIES = 50
@@ -96,12 +95,7 @@ def _who_can(policy: PolicyDocument, kind: str, deadline: Deadline) -> WhoCanRes
 
     request = SymRequest(analyze_keys([policy]))
     request.uses_principal = True
-    whole = ActionSlice(ANY_ACTION)
-    allows = [EncodedStatement(s, request).formula(whole) for s in policy.allow_statements]
-    denies = [EncodedStatement(s, request).formula(whole) for s in policy.deny_statements]
-    base = [any_of(allows), z3.Not(any_of(denies))]
-    if kind == "trust":
-        base.append(any_of([request.action == literal(ascii_lower(a)) for a in TRUST_ACTIONS]))
+    base = allowed_constraints(policy, request, kind)
     named = _names(policy)
     kinds = (*Kind.ARN, Kind.FEDERATED) if kind == "trust" else Kind.ALL
     entries: list[Entry] = []

@@ -486,7 +486,7 @@ _PROVIDER_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 def unmatched_principal_notes(policy: PolicyDocument) -> list[str]:
     """Name each Principal or NotPrincipal entry that no caller can match,
-    such as a template placeholder. A proof about such a policy tells
+    such as a template placeholder. A proof about such a policy shows
     nothing about the caller the author meant."""
     notes = []
     for statement in policy.statements:

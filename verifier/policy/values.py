@@ -15,8 +15,8 @@ from fractions import Fraction
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
-# Longest number text read. Python converts decimal text of more digits to
-# an integer in quadratic time, and refuses to print it back.
+# Maximum length of number text that is read. Python converts longer decimal
+# text to an integer in quadratic time, and refuses to print it back.
 MAX_NUMBER_CHARS = 4300
 
 
