@@ -5,6 +5,7 @@ cvc5, and solved by z3 on its own; every pair of definite answers must agree.
 """
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,15 +105,53 @@ def test_large_query_skips_the_z3_model_check(monkeypatch):
     assert not evaluated
 
 
-def test_unreadable_cvc5_model_value_is_unknown(monkeypatch):
-    # cvc5 1.4.2 writes a string beyond its model limit as a witness term.
+def test_unreadable_cvc5_model_value_is_unknown():
+    # cvc5 1.4.2 writes a string beyond its model limit (65,536 characters)
+    # as a witness term, which has no constant value.
     from verifier import solver as solver_module
 
-    def unreadable(value, variable):
-        raise RuntimeError("invalid argument '(witness ...)'")
-
-    monkeypatch.setattr(solver_module, "_to_z3", unreadable)
     text = z3.String("text")
-    result = solver_module._cvc5_check([z3.Length(text) == 3], 5000, [text])
+    result = solver_module._cvc5_check([z3.Length(text) == 70_000], 5000, [text])
     assert result.status == z3.unknown
     assert result.reason == "cvc5: a model value could not be read"
+
+
+def test_cvc5_model_values_of_every_sort():
+    from verifier import solver as solver_module
+
+    real, integer, flag, vector, text = z3.Real("r"), z3.Int("i"), z3.Bool("b"), z3.BitVec("v", 32), z3.String("s")
+    assertions = [real * 3 == 1, integer > 2**70, flag, vector == 7, text == z3.StringVal("\ud800|x")]
+    result = solver_module._cvc5_check(assertions, 5000, [real, integer, flag, vector, text])
+    assert result.status == z3.sat
+    for assertion in assertions:
+        assert z3.is_true(result.model.eval(assertion))
+
+
+def test_cvc5_worker_killed_past_budget():
+    from verifier import solver as solver_module
+
+    worker = solver_module._Cvc5Worker([sys.executable, "-c", "import time; time.sleep(60)"])
+    process = worker._started()
+    reply = worker.run("", 100, [])
+    assert reply == {"status": "unknown", "reason": "timed out"}
+    assert worker.process is None
+    assert process.returncode is not None
+
+
+def test_cvc5_worker_crash_is_unknown():
+    from verifier import solver as solver_module
+
+    worker = solver_module._Cvc5Worker([sys.executable, "-c", "import sys; sys.stdin.readline(); sys.exit(7)"])
+    reply = worker.run("", 5000, [])
+    assert reply == {"status": "unknown", "reason": "cvc5 stopped unexpectedly (exit code 7)"}
+    assert worker.process is None
+
+
+def test_cvc5_worker_restarts_after_kill():
+    from verifier import solver as solver_module
+
+    text = z3.String("text")
+    solver_module._worker().stop()
+    assert solver_module._cvc5_check([z3.Length(text) == 3], 5000, [text]).status == z3.sat
+    solver_module._worker().stop()
+    assert solver_module._cvc5_check([z3.Length(text) == 4], 5000, [text]).status == z3.sat

@@ -5,22 +5,34 @@ Queries are built as z3 terms. z3 gets a short first attempt; when it gives
 no answer, the same query goes as SMT-LIB2 text to cvc5, whose string solver
 handles the regular-expression constraints of IAM patterns far faster on
 some queries (a refuted managed-policy pair that z3 5.4 cannot settle in
-30 s takes cvc5 0.03 s). A cvc5 model is copied into a z3 model and every
-assertion is evaluated in it, so the model the rest of the program reads is
-a z3 model that both solvers accept.
+30 s takes cvc5 0.03 s). cvc5 runs in a child process, which is killed
+when a query overruns its deadline. A cvc5 model is copied into a z3 model
+and every assertion is evaluated in it, so the model the rest of the
+program reads is a z3 model that both solvers accept.
 """
 
 from __future__ import annotations
 
+import atexit
+import importlib.util
+import json
 import logging
+import os
+import queue
+import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
+from pathlib import Path
+from typing import Any
 
 import z3
 
 from verifier.encode.logic import literal
+
 logger = logging.getLogger(__name__)
 
 SEED = 0
@@ -121,50 +133,120 @@ def to_smtlib(assertions: list[z3.BoolRef]) -> str:
 MAX_VERIFIED_QUERY_CHARS = 50_000
 
 
+# Seconds a cvc5 query may run past its budget before its process is killed.
+CVC5_GRACE_SECONDS = 0.5
+
+
+class _Cvc5Worker:
+    """A `verifier.cvc5_worker` process that solves queries one at a time.
+
+    The process starts on the first query and serves the following ones. A
+    query that runs past its budget and the grace time kills it, and the next
+    query starts a new one. Replies are read on a thread so that waiting
+    for them can time out on every platform.
+    """
+
+    def __init__(self, command: list[str] | None = None) -> None:
+        self.command = command or [sys.executable, "-m", "verifier.cvc5_worker"]
+        self.owner_pid = os.getpid()
+        self.process: subprocess.Popen[str] | None = None
+        self.replies: queue.Queue[str | None] = queue.Queue()
+
+    def run(self, smt: str, budget_ms: int, names: list[str]) -> dict[str, Any]:
+        process = self._started()
+        request = {"smt": smt, "budget_ms": budget_ms, "seed": SEED, "names": names}
+        try:
+            assert process.stdin is not None
+            process.stdin.write(json.dumps(request) + "\n")
+            process.stdin.flush()
+            reply = self.replies.get(timeout=budget_ms / 1000 + CVC5_GRACE_SECONDS)
+        except queue.Empty:
+            logger.warning("cvc5 ran past its time limit of %d ms; stopping its process", budget_ms)
+            self.stop()
+            return {"status": "unknown", "reason": "timed out"}
+        except OSError as error:
+            reply = None
+            logger.warning("sending a query to cvc5 failed: %s", error)
+        if reply is None:
+            try:
+                code = process.wait(timeout=CVC5_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                code = None
+            self.stop()
+            return {"status": "unknown", "reason": f"cvc5 stopped unexpectedly (exit code {code})"}
+        return json.loads(reply)
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or self.owner_pid != os.getpid():
+            return
+        process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
+
+    def _started(self) -> subprocess.Popen[str]:
+        if self.process is not None and self.process.poll() is None:
+            return self.process
+        self.stop()
+        # The package's parent directory goes first on the child's path, so
+        # the child runs this copy of the package, installed or not.
+        package_parent = str(Path(__file__).resolve().parent.parent)
+        environment = dict(os.environ)
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, environment.get("PYTHONPATH")]))
+        self.process = subprocess.Popen(
+            self.command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            encoding="ascii",
+            env=environment,
+        )
+        self.replies = queue.Queue()
+        threading.Thread(target=_forward_lines, args=(self.process.stdout, self.replies), daemon=True).start()
+        return self.process
+
+
+def _forward_lines(stream, replies: queue.Queue[str | None]) -> None:
+    try:
+        for line in stream:
+            replies.put(line)
+    except (OSError, ValueError):
+        pass
+    replies.put(None)
+
+
+_WORKER: _Cvc5Worker | None = None
+
+
+def _worker() -> _Cvc5Worker:
+    """Return this process's cvc5 worker, a new one after a fork."""
+    global _WORKER
+    if _WORKER is None or _WORKER.owner_pid != os.getpid():
+        _WORKER = _Cvc5Worker()
+        atexit.register(_WORKER.stop)
+    return _WORKER
+
+
 def _cvc5_check(
     assertions: list[z3.BoolRef], budget_ms: int, variables: list[z3.ExprRef], verified: list[z3.BoolRef] | None = None
 ) -> SolveResult:
     if budget_ms <= 0:
         return SolveResult(z3.unknown, None, "timed out", 0.0, "cvc5")
-    try:
-        import cvc5
-    except ImportError:
+    if importlib.util.find_spec("cvc5") is None:
         return SolveResult(z3.unknown, None, "cvc5 is not installed", 0.0, "cvc5")
-    manager = cvc5.TermManager()
-    solver = cvc5.Solver(manager)
-    solver.setOption("produce-models", "true")
-    solver.setOption("tlimit-per", str(budget_ms))
-    solver.setOption("seed", str(SEED))
-    solver.setLogic("ALL")
-    symbols = cvc5.SymbolManager(manager)
-    parser = cvc5.InputParser(solver, symbols)
     text = to_smtlib(assertions)
-    parser.setStringInput(cvc5.InputLanguage.SMT_LIB_2_6, text, "query")
-    while True:
-        command = parser.nextCommand()
-        if command.isNull():
-            break
-        command.invoke(solver, symbols)
-    result = solver.checkSat()
-    if result.isUnsat():
+    names = {variable.decl().name(): variable for variable in variables}
+    reply = _worker().run(text, budget_ms, list(names))
+    if reply["status"] == "unsat":
         return SolveResult(z3.unsat, None, None, 0.0, "cvc5")
-    if not result.isSat():
-        return SolveResult(z3.unknown, None, f"cvc5: {result.getUnknownExplanation()}", 0.0, "cvc5")
-    declared = {str(term): term for term in symbols.getDeclaredTerms()}
+    if reply["status"] != "sat":
+        return SolveResult(z3.unknown, None, reply["reason"], 0.0, "cvc5")
     model = z3.Model()
-    for variable in variables:
-        name = variable.decl().name()
-        term = declared.get(name) or declared.get(f"|{name}|")
-        if term is None:
-            continue
-        try:
-            value = _to_z3(solver.getValue(term), variable)
-        except RuntimeError as error:
-            # cvc5 1.4.2 writes a string longer than its model limit (65,536
-            # characters) as a witness term, which has no constant value.
-            logger.debug("cvc5 model value of %s is unreadable: %s", name, error)
-            return SolveResult(z3.unknown, None, "cvc5: a model value could not be read", 0.0, "cvc5")
-        model.update_value(variable, value)
+    for name, (sort_name, value) in reply["values"].items():
+        model.update_value(names[name], _to_z3(sort_name, value, names[name]))
     # z3 must agree that the model satisfies every assertion. With every
     # constant fixed, evaluation settles this without a search, but z3 5.4.1
     # has no time limit for it and took minutes on queries with strings of
@@ -180,17 +262,17 @@ def _cvc5_check(
     return SolveResult(z3.sat, model, None, 0.0, "cvc5")
 
 
-def _to_z3(value, variable: z3.ExprRef) -> z3.ExprRef:
+def _to_z3(sort_name: str, value: str, variable: z3.ExprRef) -> z3.ExprRef:
     sort = variable.sort()
-    if sort == z3.StringSort():
-        return literal(value.getStringValue())
-    if sort == z3.BoolSort():
-        return z3.BoolVal(value.getBooleanValue())
-    if sort == z3.IntSort():
-        return z3.IntVal(value.getIntegerValue())
-    if sort == z3.RealSort():
-        fraction = Fraction(value.getRealValue())
+    if sort_name == "String" and sort == z3.StringSort():
+        return literal(value)
+    if sort_name == "Bool" and sort == z3.BoolSort():
+        return z3.BoolVal(value == "true")
+    if sort_name == "Int" and sort == z3.IntSort():
+        return z3.IntVal(int(value))
+    if sort_name in ("Int", "Real") and sort == z3.RealSort():
+        fraction = Fraction(value)
         return z3.Q(fraction.numerator, fraction.denominator)
-    if z3.is_bv_sort(sort):
-        return z3.BitVecVal(int(value.getBitVectorValue(10)), sort.size())
-    raise TypeError(f"no conversion from cvc5 for sort {sort}")
+    if sort_name == "BitVec" and z3.is_bv_sort(sort):
+        return z3.BitVecVal(int(value), sort.size())
+    raise TypeError(f"no conversion of a cvc5 {sort_name} value to z3 sort {sort}")
