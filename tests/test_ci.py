@@ -374,6 +374,51 @@ def test_sarif_of_invalid_policy_is_valid(policy_repo: Path, sarif_validator: js
     assert "invalid-policy" in {r["ruleId"] for r in log["runs"][0]["results"]}
 
 
+def test_usage_error_still_writes_reports(
+    policy_repo: Path, tmp_path: Path, sarif_validator: jsonschema.Draft4Validator
+):
+    paths = {name: tmp_path / f"report.{name}" for name in ("sarif", "junit", "markdown", "json")}
+    options = [item for name, path in paths.items() for item in ("--report", f"{name}={path}")]
+
+    result = run("check", "--base", "no-such-branch", "--format", "sarif", *options)
+
+    assert result.exit_code == 2
+    assert "`no-such-branch` is not a commit" in result.stderr
+    log = json.loads(paths["sarif"].read_text())
+    assert [error.message for error in sarif_validator.iter_errors(log)] == []
+    invocation = log["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    assert "`no-such-branch` is not a commit" in invocation["toolExecutionNotifications"][0]["message"]["text"]
+    assert json.loads(result.stdout) == log
+    suite = ET.fromstring(paths["junit"].read_text()).find("testsuite")
+    assert suite is not None
+    assert suite.get("errors") == "1"
+    assert "no policy was checked" in paths["markdown"].read_text()
+    payload = json.loads(paths["json"].read_text())
+    assert payload["summary"]["exit_code"] == 2
+    assert "`no-such-branch` is not a commit" in payload["error"]
+
+
+def test_usage_error_in_text_prints_once(policy_repo: Path, tmp_path: Path):
+    report = tmp_path / "report.md"
+
+    result = run("check", "--base", "main", "--parameter", "novalue", "--report", f"markdown={report}")
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "--parameter: expected NAME=VALUE" in result.stderr
+    assert "--parameter: expected NAME=VALUE" in report.read_text()
+
+
+def test_run_without_config_writes_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+
+    result = run("run", "--report", "junit=out.xml")
+
+    assert result.exit_code == 2
+    assert "no config file" in (tmp_path / "out.xml").read_text()
+
+
 def test_junit_counts_outcomes():
     result = run("check", "--terraform-plan", str(CI_DATA / "plan.json"), "--format", "junit")
 

@@ -7,11 +7,12 @@ import datetime
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import click
 
 from verifier.config import Config, find_config, load_config, today_utc
-from verifier.errors import PolicyError, UsageError
+from verifier.errors import PolicyError, UsageError, VerifierError
 from verifier.findings import Finding, Location, PolicyChange, Run, check_change, invalid_finding
 from verifier.policy.parse import load_policy_file, parse_policy_bytes
 from verifier.formats import FORMATS, renderer
@@ -191,6 +192,23 @@ def _source_root(options: RunOptions) -> Path:
 
         return Path(run_git(["rev-parse", "--show-toplevel"], ".").decode().strip())
     return Path.cwd()
+
+
+def run_reporting_errors(action: Callable[[], int], output_format: str, reports: tuple[str, ...]) -> int:
+    """Run `action`. When it raises a `VerifierError`, print the error report
+    in `output_format` (except text, because the error message goes to
+    stderr anyway), write it to each `FORMAT=PATH` of `reports`, and raise
+    the error again."""
+    targets = [parse_report_target(target) for target in reports]
+    try:
+        return action()
+    except VerifierError as error:
+        run = Run([], error=str(error), error_exit_code=error.exit_code)
+        if output_format != "text":
+            click.echo(renderer(output_format)(run))
+        for name, path in targets:
+            Path(path).write_text(click.unstyle(renderer(name)(run)) + "\n", encoding="utf-8")
+        raise
 
 
 def parse_report_target(target: str) -> tuple[str, str]:

@@ -143,19 +143,22 @@ def check(
     """
     multi = base is not None or terraform_plan is not None or cloudformation or config_path is not None
     if multi or reports or output_format not in ("text", "json"):
-        from verifier.ci import RunOptions, parse_parameters, run_command
+        from verifier.ci import RunOptions, parse_parameters, run_reporting_errors, run_command
 
-        options = RunOptions(
-            base=base,
-            paths=files,
-            terraform_plan=terraform_plan,
-            cloudformation=cloudformation,
-            parameters=_guarded(lambda: parse_parameters(parameters)),
-            timeout=timeout,
-            known_actions_only=known_actions_only,
-            config_path=config_path,
-        )
-        sys.exit(_guarded(lambda: _config_errors(lambda: run_command(options, output_format, reports))))
+        def command() -> int:
+            options = RunOptions(
+                base=base,
+                paths=files,
+                terraform_plan=terraform_plan,
+                cloudformation=cloudformation,
+                parameters=parse_parameters(parameters),
+                timeout=timeout,
+                known_actions_only=known_actions_only,
+                config_path=config_path,
+            )
+            return run_command(options, output_format, reports)
+
+        sys.exit(_guarded(lambda: _config_errors(lambda: run_reporting_errors(command, output_format, reports))))
     if len(files) < 2:
         raise click.UsageError(f"Missing argument '{'NEW' if files else 'OLD'}'.")
     if len(files) > 2:
@@ -414,7 +417,7 @@ def run_config(paths: tuple[str, ...], output_format: str, reports: tuple[str, .
     0 when every property holds, 1 when one is violated, 2 on an invalid
     config or policy, 3 when a check reaches no verdict.
     """
-    from verifier.ci import run_properties
+    from verifier.ci import run_reporting_errors, run_properties
     from verifier.config import find_config, load_config
 
     def run() -> int:
@@ -423,7 +426,7 @@ def run_config(paths: tuple[str, ...], output_format: str, reports: tuple[str, .
             raise UsageError("no config file: create .iamverify.toml, add [tool.iamverify] to pyproject.toml or give --config")
         return run_properties(load_config(path), paths, timeout, output_format, reports)
 
-    sys.exit(_guarded(lambda: _config_errors(run)))
+    sys.exit(_guarded(lambda: _config_errors(lambda: run_reporting_errors(run, output_format, reports))))
 
 
 def _config_errors(action: Callable[[], Any]) -> Any:

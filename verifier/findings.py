@@ -258,11 +258,19 @@ class Run:
 
     findings: list[Finding]
     skipped: list[str] = field(default_factory=list)
+    # The message of an error that stopped the run before any policy was
+    # checked, such as a usage error or an unknown git revision, and its
+    # exit code. Reports still get written, so that CI steps reading them
+    # find a file that names the error.
+    error: str | None = None
+    error_exit_code: int = 2
 
     @property
     def exit_code(self) -> int:
-        return exit_code(self.findings)
+        return self.error_exit_code if self.error is not None else exit_code(self.findings)
 
     @property
     def summary(self) -> str:
+        if self.error is not None:
+            return f"no policy was checked: {self.error}"
         return summary_line(self.findings, len(self.skipped))

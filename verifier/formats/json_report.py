@@ -7,7 +7,8 @@ entry named in `origin`), `outcome`, the names of both versions, `reason`,
 object and `new_access` list that `iamverify check OLD NEW --format json` prints. A property check
 carries `proof` (the `prove` JSON object) or, for `deny-resources`,
 `denied_resources` and the query's `check` object. `accepted` and `expired`
-list the config's accepted changes that counted or had expired.
+list the config's accepted changes that counted or had expired. `error` is
+the message of an error that stopped the run before any check, else null.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def render_json(run: Run) -> str:
         "findings": [finding_json(finding) for finding in run.findings],
         "skipped": list(run.skipped),
         "summary": {**counts, "exit_code": run.exit_code, "text": run.summary},
+        "error": run.error,
     }
     return json.dumps(payload, indent=2)
 

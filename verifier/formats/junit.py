@@ -3,7 +3,8 @@ and per property that the config file requires of it.
 
 A refuted policy is a `<failure>`; an unknown verdict and an invalid
 document are `<error>`s, because no verdict was reached; a removed policy is
-`<skipped>`.
+`<skipped>`. A run stopped by an error before any check is one test case
+in error.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from verifier.formats.text import finding_text
 
 def render_junit(run: Run) -> str:
     findings = run.findings
+    if run.error is not None:
+        return _error_report(run.error)
     suite = ET.Element(
         "testsuite",
         {
@@ -31,6 +34,18 @@ def render_junit(run: Run) -> str:
     )
     for finding in findings:
         suite.append(_test_case(finding))
+    root = ET.Element("testsuites", {"name": "iamverify"})
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def _error_report(message: str) -> str:
+    """Build a report of one test case in error, for a run that stopped
+    before any policy was checked."""
+    suite = ET.Element("testsuite", {"name": "iamverify", "tests": "1", "failures": "0", "errors": "1", "skipped": "0"})
+    case = ET.SubElement(suite, "testcase", {"classname": "iamverify.run", "name": "iamverify"})
+    _child(case, "error", "no policy was checked", "error", message)
     root = ET.Element("testsuites", {"name": "iamverify"})
     root.append(suite)
     ET.indent(root)

@@ -10,6 +10,8 @@ policy's location. Proved and removed policies give none. A Terraform
 resource has no line in the plan file, so its results carry the resource
 address as a logical location. File paths are written as given, relative to
 the working directory, which for code scanning must be the repository root.
+An error that stops the run before any check, such as an unknown git
+revision, is a failed invocation with the error as its notification.
 """
 
 from __future__ import annotations
@@ -117,6 +119,14 @@ def render_sarif(run: Run) -> str:
             }
         ],
     }
+    if run.error is not None:
+        log["runs"][0]["invocations"] = [
+            {
+                "executionSuccessful": False,
+                "exitCode": run.exit_code,
+                "toolExecutionNotifications": [{"level": "error", "message": {"text": run.error}}],
+            }
+        ]
     return json.dumps(log, indent=2)
 
 
