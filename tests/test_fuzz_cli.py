@@ -10,6 +10,7 @@ import string
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+import pytest
 
 from verifier.cli import cli
 
@@ -165,6 +166,35 @@ def test_pattern_with_a_thousand_wildcards_is_unsupported(tmp_path):
     evaluated = CliRunner().invoke(cli, ["evaluate", str(new), "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/x"])
     assert evaluated.exit_code == 3, evaluated.output
     assert "wildcards is not evaluated" in evaluated.output
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        {"Resource": "arn:aws:s3:::" + "a" * 200_000 + "*"},
+        {"Resource": "*", "Condition": {"StringLike": {"s3:prefix": "a" * 200_000}}},
+    ],
+    ids=["resource", "condition value"],
+)
+def test_string_past_encoder_limit_is_unsupported(tmp_path, element):
+    # z3 5.4.1 needed 6.4 GB of memory to assert a pattern of 3,000,000
+    # characters, so strings above 100,000 characters are not encoded.
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+
+    old = tmp_path / "old.json"
+    old.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}')
+    new = tmp_path / "new.json"
+    statements = [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}, {"Effect": "Allow", "Action": "s3:ListBucket", **element}]
+    new.write_text(json.dumps({"Version": "2012-10-17", "Statement": statements}))
+
+    result = CliRunner().invoke(cli, ["check", str(old), str(new)])
+
+    assert result.exit_code == 3, result.output
+    assert "Statement[1]" in result.output
+    assert "a string of 200,0" in result.output
+    assert "longer than the 100,000 that the encoder supports" in result.output
 
 
 def test_number_of_a_million_digits_is_invalid_input(tmp_path):

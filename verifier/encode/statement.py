@@ -10,8 +10,10 @@ formula depends on the slice of the action space being solved (see
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Iterator
 
 import z3
 
@@ -144,10 +146,24 @@ class EncodedStatement:
     @cached_property
     def rest_formula(self) -> z3.BoolRef:
         """Resource, principal and conditions: everything but the action."""
-        return z3.And(self._resource_formula(), self._principal_formula(), encode_conditions(self.statement, self.request))
+        with self._located_errors():
+            return z3.And(self._resource_formula(), self._principal_formula(), encode_conditions(self.statement, self.request))
 
     def formula(self, action_slice: ActionSlice) -> z3.BoolRef:
-        return z3.And(self.action_formula(action_slice), self.rest_formula)
+        with self._located_errors():
+            action = self.action_formula(action_slice)
+        return z3.And(action, self.rest_formula)
+
+    @contextmanager
+    def _located_errors(self) -> Iterator[None]:
+        """Prefix the statement's path to an UnsupportedFeatureError that
+        names no place in the statement."""
+        try:
+            yield
+        except UnsupportedFeatureError as error:
+            if str(error).startswith(self.statement.path):
+                raise
+            raise UnsupportedFeatureError(f"{self.statement.path}: {error}") from error
 
     @cached_property
     def resource_patterns(self) -> tuple[Compiled, ...] | None:
