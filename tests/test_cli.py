@@ -395,6 +395,28 @@ def test_evaluate_context_without_equals_sign(write_policy):
     assert "expected KEY=VALUE" in result.stderr
 
 
+def test_evaluate_notes_unparsable_typed_value(write_policy):
+    # AWS always sends an IP address in aws:SourceIp, but the docs say nothing
+    # about a request that carries another value. Such a value is evaluated,
+    # because `check` can print one for a key that a policy compares as a
+    # string, and the command notes that it does not parse.
+    policy = write_policy("policy.json", READ_ONLY)
+
+    result = run(
+        "evaluate", policy,
+        "--action", "s3:GetObject",
+        "--resource", "arn:aws:s3:::reports/a",
+        "--context", "aws:SourceIp=notanip",
+        "--context", "aws:SecureTransport=true",
+        "--context", "aws:username=alice",
+    )
+
+    assert result.exit_code == 0
+    assert "--context aws:SourceIp=notanip: AWS documents this key's value as an IP address" in result.stderr
+    assert "SecureTransport" not in result.stderr
+    assert "username" not in result.stderr
+
+
 def test_missing_argument_is_usage_error(write_policy):
     old = write_policy("old.json", READ_ONLY)
 

@@ -331,6 +331,11 @@ def evaluate(policy: str, action: str, resource: str, principal: str | None, con
         context={k: v[0] if len(v) == 1 else tuple(v) for k, v in context.items()},
     )
     decision = _guarded(lambda: evaluate_request(document, request))
+    for key, values in context.items():
+        for value in values:
+            note = _untyped_value_note(key, value)
+            if note:
+                click.echo(note, err=True)
     names_principals = any(s.principal is not None or s.not_principal is not None for s in document.statements)
     if output_format == "json":
         click.echo(json.dumps(decision_json(decision), indent=2))
@@ -339,6 +344,26 @@ def evaluate(policy: str, action: str, resource: str, principal: str | None, con
         if names_principals and principal is None and not decision.allowed:
             click.echo("note: the policy names principals and the request has none; give the caller with --principal")
     sys.exit(0 if decision.allowed else 1)
+
+
+def _untyped_value_note(key: str, value: str) -> str | None:
+    """Return a note when a context value does not parse as the type that
+    AWS documents for its key, such as `aws:SourceIp=notanip`.
+
+    Such a value is still evaluated, because `check` prints counterexamples
+    with unparsable values for keys that a policy compares as strings. A
+    condition of the documented type does not match it, as the evaluator
+    reads every unparsable request value.
+    """
+    from verifier.keys import KeyType, documented_type
+    from verifier.policy.values import parse_address, parse_bool, parse_date, parse_number
+
+    key_type = documented_type(key.lower())
+    readers = {KeyType.NUMERIC: parse_number, KeyType.DATE: parse_date, KeyType.BOOL: parse_bool, KeyType.IP: parse_address}
+    if key_type not in readers or readers[key_type](value) is not None:
+        return None
+    kind = {KeyType.NUMERIC: "a number", KeyType.DATE: "a date", KeyType.BOOL: "true or false", KeyType.IP: "an IP address"}[key_type]
+    return f"note: --context {key}={value}: AWS documents this key's value as {kind}, and `{value}` does not parse as one"
 
 
 def _zone_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -112,7 +112,7 @@ def analyze_keys(policies: Iterable[PolicyDocument]) -> dict[str, KeyInfo]:
             # One element per set-qualified condition, plus one so that an
             # unqualified operator can see a set of two values.
             bound = max(1, set_conditions.get(key, 0)) + (1 if key in plain_conditions else 0)
-        documented = DOCUMENTED_TYPES.get(key) or _SERVICE_TYPES.get((service_type or "").removeprefix("ArrayOf"))
+        documented = documented_type(key)
         result[key] = KeyInfo(
             name=key,
             type=key_type,
@@ -130,6 +130,13 @@ _SERVICE_TYPES = {
     "Bool": KeyType.BOOL,
     "IPAddress": KeyType.IP,
 }
+
+
+def documented_type(key: str) -> KeyType | None:
+    """Return the value type that AWS documents for a lowercase condition
+    key, or None when the docs give none or only a string type."""
+    service_type = _service_key_type(key)
+    return DOCUMENTED_TYPES.get(key) or _SERVICE_TYPES.get((service_type or "").removeprefix("ArrayOf"))
 
 
 def _service_key_type(key: str) -> str | None:
