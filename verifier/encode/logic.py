@@ -30,10 +30,10 @@ def any_of(terms: Iterable[z3.BoolRef]) -> z3.BoolRef:
 # alphabet ends at U+2FFFF. Policy text is therefore spelled with an escape
 # for every backslash and every character outside printable ASCII.
 MAX_CHAR = 0x2FFFF
-# Maximum length of a string constant that the encoder builds. z3 5.4.1 took 1.8 s and
-# 1.6 GB of memory to assert one pattern of 1,000,000 characters and 15 s
-# and 6.4 GB for 3,000,000 (a 2-core Linux machine). At 100,000 the same
-# assertion takes 0.04 s and 120 MB.
+# Maximum length of a string constant that the encoder builds. z3 5.4.1
+# took 1.8 s and 1.6 GB of memory to assert one pattern of 1,000,000
+# characters, and 15 s and 6.4 GB for 3,000,000 (a 2-core Linux machine).
+# At 100,000 the same assertion takes 0.04 s and 120 MB.
 MAX_LITERAL_CHARS = 100_000
 
 
