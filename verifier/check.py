@@ -207,9 +207,7 @@ class NoNewAccessProblem:
         self.resource_globs = resource_globs
         policies = [old, new] if accepted is None else [old, new, accepted]
         self.request = SymRequest(analyze_keys(policies))
-        self.request.uses_principal = any(
-            s.principal is not None or s.not_principal is not None for policy in policies for s in policy.statements
-        )
+        self.request.uses_principal = any(policy.names_principals for policy in policies)
         self.display_names = _display_names(*policies)
         self.new_allows = [EncodedStatement(s, self.request) for s in new.allow_statements]
         self.old_allows = [EncodedStatement(s, self.request) for s in old.allow_statements]

@@ -336,12 +336,11 @@ def evaluate(policy: str, action: str, resource: str, principal: str | None, con
             note = _untyped_value_note(key, value)
             if note:
                 click.echo(note, err=True)
-    names_principals = any(s.principal is not None or s.not_principal is not None for s in document.statements)
     if output_format == "json":
         click.echo(json.dumps(decision_json(decision), indent=2))
     else:
         click.echo(decision_text(decision))
-        if names_principals and principal is None and not decision.allowed:
+        if document.names_principals and principal is None and not decision.allowed:
             click.echo("note: the policy names principals and the request has none; give the caller with --principal")
     sys.exit(0 if decision.allowed else 1)
 

@@ -90,7 +90,7 @@ class ProveResult:
 def policy_kind(policy: PolicyDocument) -> str:
     """Return `trust` for a role trust policy and `resource` for another
     resource policy. Raise UsageError for a policy without principals."""
-    if not any(s.principal is not None or s.not_principal is not None for s in policy.statements):
+    if not policy.names_principals:
         raise UsageError(
             f"{policy.source}: no statement has a Principal or NotPrincipal element, so this looks like an "
             "identity policy; this command takes a role trust policy or a resource policy"

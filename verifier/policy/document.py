@@ -117,5 +117,11 @@ class PolicyDocument(_Frozen):
     def deny_statements(self) -> tuple[Statement, ...]:
         return tuple(s for s in self.statements if s.effect is Effect.DENY)
 
+    @property
+    def names_principals(self) -> bool:
+        """Whether a statement has a Principal or NotPrincipal element, as
+        trust and resource policies do and identity policies do not."""
+        return any(s.principal is not None or s.not_principal is not None for s in self.statements)
+
 
 EMPTY_POLICY = PolicyDocument(version=VERSION_2012, statements=(), source="<empty policy>")
