@@ -450,6 +450,54 @@ def test_who_can_nobody_behind_a_deny():
     assert scopes(document) == set()
 
 
+def test_who_can_lists_statements_per_group():
+    from verifier.who_can import who_can
+
+    no_mfa = {"Bool": {"aws:MultiFactorAuthPresent": "false"}}
+    document = policy(
+        bucket({"AWS": THEIRS}),
+        bucket({"AWS": f"arn:aws:iam::{THEIRS}:role/reader"}, {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}),
+        bucket({"AWS": OURS}),
+        bucket({"AWS": THEIRS}, no_mfa, effect="Deny"),
+        bucket({"AWS": OURS}, {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, effect="Deny"),
+    )
+
+    result = who_can(document, timeout=60)
+
+    assert result.complete, result.reason
+    by_name = {entry.name: entry for entry in result.entries}
+    assert set(by_name) == {THEIRS, OURS}
+    # The role's statement lets in callers of the account group too, though
+    # the group's first example may be another principal.
+    assert [s.index for s in by_name[THEIRS].statements] == [0, 1]
+    assert [s.index for s in by_name[THEIRS].denials] == [3]
+    assert [s.index for s in by_name[OURS].statements] == [2]
+    assert [s.index for s in by_name[OURS].denials] == [4]
+    assert by_name[THEIRS].undecided == ()
+
+
+def test_who_can_text_shows_denials(tmp_path):
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+
+    path = tmp_path / "trust.json"
+    path.write_text(json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": THEIRS}, "Action": "sts:AssumeRole"},
+            {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}},
+        ],
+    }))
+
+    result = CliRunner().invoke(cli, ["who-can", str(path)])
+
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert "allowed by Statement[0] at line 1, with no condition" in lines
+    assert "denied by Statement[1] at line 1, if Bool aws:MultiFactorAuthPresent ['false']" in lines
+
+
 def test_who_can_cli_text(tmp_path):
     from click.testing import CliRunner
 

@@ -249,13 +249,23 @@ def allowed_constraints(policy: PolicyDocument, request: SymRequest, kind: str) 
     """Return the constraints under which `policy` allows `request`: some
     Allow statement matches and no Deny does. For a trust policy the action
     is also one of the `sts:AssumeRole` family."""
+    allows = [formula for _, formula in statement_formulas(policy.allow_statements, request)]
+    denies = [formula for _, formula in statement_formulas(policy.deny_statements, request)]
+    return [any_of(allows), z3.Not(any_of(denies)), *action_constraints(request, kind)]
+
+
+def statement_formulas(statements: tuple[Statement, ...], request: SymRequest) -> list[tuple[Statement, z3.BoolRef]]:
+    """Pair each statement with the formula true when it matches `request`."""
     whole = ActionSlice(ANY_ACTION)
-    allows = [EncodedStatement(s, request).formula(whole) for s in policy.allow_statements]
-    denies = [EncodedStatement(s, request).formula(whole) for s in policy.deny_statements]
-    constraints = [any_of(allows), z3.Not(any_of(denies))]
-    if kind == "trust":
-        constraints.append(any_of([request.action == literal(ascii_lower(a)) for a in TRUST_ACTIONS]))
-    return constraints
+    return [(s, EncodedStatement(s, request).formula(whole)) for s in statements]
+
+
+def action_constraints(request: SymRequest, kind: str) -> list[z3.BoolRef]:
+    """Return the actions a policy of `kind` is asked about: the
+    `sts:AssumeRole` family for a trust policy, any action otherwise."""
+    if kind != "trust":
+        return []
+    return [any_of([request.action == literal(ascii_lower(a)) for a in TRUST_ACTIONS])]
 
 
 def named_in(policy: PolicyDocument) -> Zone:

@@ -5,9 +5,10 @@ organization, a service, a federated provider, any AWS account, anyone) and
 is built by repeated solving: find an allowed caller that no entry covers,
 add the narrowest entry that the policy's own names give for it, and solve
 again. When no uncovered caller is left, the solver has proved that the
-entries cover every allowed caller. Each entry lists the statements that
-allow its first caller, with their conditions, because conditions decide
-which requests of that caller get in.
+entries cover every allowed caller. Each entry then lists, with their conditions, the Allow
+statements that let in some of its callers and the Deny statements that
+turn away some requests that those Allow statements grant them. One solver
+query per statement and group decides each listing.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from typing import Any
 
 import z3
 
-from verifier.encode.logic import literal
+from verifier.encode.logic import any_of, literal
 from verifier.encode.principal import Kind, parse_principal
 from verifier.encode.request import SymRequest
 from verifier.errors import InternalError, UnsupportedFeatureError
 from verifier.evaluate import Request, evaluate
 from verifier.keys import analyze_keys
-from verifier.policy.document import PolicyDocument, Statement
-from verifier.prove import allowed_constraints, named_in, policy_kind, readable_model
+from verifier.policy.document import Effect, PolicyDocument, Statement
+from verifier.prove import action_constraints, allowed_constraints, named_in, policy_kind, readable_model, statement_formulas
 from verifier.solver import Deadline, solve
 from verifier.zone import ACCOUNT_ID
 
@@ -43,6 +44,12 @@ class Entry:
     name: str | None
     example: Request
     statements: tuple[Statement, ...] = ()
+    # Deny statements that deny some request that `statements` allow to a
+    # caller of the group.
+    denials: tuple[Statement, ...] = ()
+    # Statements for which the solver decided neither way, within the time
+    # limit, whether they allow or deny some caller of the group.
+    undecided: tuple[Statement, ...] = ()
 
     def text(self) -> str:
         names = {
@@ -66,10 +73,14 @@ class Entry:
             "name": self.name,
             "description": self.text(),
             "example_principal": self.example.principal,
-            "statements": [
-                {"index": s.index, "sid": s.sid, "path": s.path, "line": s.line, "conditions": _conditions(s)} for s in self.statements
-            ],
+            "statements": [_statement_json(s) for s in self.statements],
+            "denied_by": [_statement_json(s) for s in self.denials],
+            "undecided": [_statement_json(s) for s in self.undecided],
         }
+
+
+def _statement_json(statement: Statement) -> dict[str, Any]:
+    return {"index": statement.index, "sid": statement.sid, "path": statement.path, "line": statement.line, "conditions": _conditions(statement)}
 
 
 @dataclass
@@ -114,9 +125,62 @@ def _who_can(policy: PolicyDocument, kind: str, deadline: Deadline) -> WhoCanRes
                 found = extract_request(model, request, {})
                 break
         if found is None:
+            _list_statements(entries, policy, request, kind, kinds, deadline)
             return WhoCanResult(kind, complete=True, entries=entries)
         entries.append(_entry_for(policy, found, named))
+    _list_statements(entries, policy, request, kind, kinds, deadline)
     return WhoCanResult(kind, complete=False, entries=entries, reason=f"more than {MAX_ENTRIES} groups of callers")
+
+
+def _list_statements(
+    entries: list[Entry], policy: PolicyDocument, request: SymRequest, kind: str, kinds: tuple[int, ...], deadline: Deadline
+) -> None:
+    """Set the Allow statements that let in some caller of each entry, the
+    Deny statements that turn away some of the requests they grant, and the
+    statements the solver could not decide."""
+    allows = statement_formulas(policy.allow_statements, request)
+    denies = statement_formulas(policy.deny_statements, request)
+    common = request.domain() + action_constraints(request, kind)
+    some_allow = any_of([formula for _, formula in allows])
+    no_deny = z3.Not(any_of([formula for _, formula in denies]))
+    for entry in entries:
+        group = _covers(entry, request)
+        allowed: list[Statement] = []
+        denied: list[Statement] = []
+        undecided: list[Statement] = []
+        for statement, formula in allows:
+            # The statements that allow the entry's first caller need no query.
+            if statement in entry.statements:
+                allowed.append(statement)
+                continue
+            possible = _possible([group, formula, no_deny, *common], request, kinds, deadline)
+            if possible is None:
+                undecided.append(statement)
+            elif possible:
+                allowed.append(statement)
+        for statement, formula in denies:
+            possible = _possible([group, formula, some_allow, *common], request, kinds, deadline)
+            if possible is None:
+                undecided.append(statement)
+            elif possible:
+                denied.append(statement)
+        entry.statements = tuple(allowed)
+        entry.denials = tuple(denied)
+        entry.undecided = tuple(sorted(undecided, key=lambda s: s.index))
+
+
+def _possible(assertions: list[z3.BoolRef], request: SymRequest, kinds: tuple[int, ...], deadline: Deadline) -> bool | None:
+    """Return whether some request satisfies `assertions`, solving once per
+    principal form. Return None when no form is satisfiable and the solver
+    left at least one form undecided."""
+    decided = True
+    for principal_kind in kinds:
+        result = solve(assertions + request.principal_facts(principal_kind), deadline, request.variables())
+        if result.status == z3.sat:
+            return True
+        if result.status == z3.unknown:
+            decided = False
+    return False if decided else None
 
 
 @dataclass
@@ -217,6 +281,11 @@ def _conditions(statement: Statement) -> list[str]:
     return [f"{c.operator.text} {c.key} {list(c.values)}" for c in statement.conditions]
 
 
+def _condition_suffix(statement: Statement) -> str:
+    conditions = _conditions(statement)
+    return f", if {'; '.join(conditions)}" if conditions else ", with no condition"
+
+
 def who_can_text(result: WhoCanResult, name: str) -> str:
     kind = "trust policy" if result.policy_kind == "trust" else "resource policy"
     verb = "assume the role" if result.policy_kind == "trust" else "use the resource"
@@ -226,9 +295,11 @@ def who_can_text(result: WhoCanResult, name: str) -> str:
     for entry in result.entries:
         lines.append(f"  - {entry.text()}")
         for statement in entry.statements:
-            conditions = _conditions(statement)
-            suffix = f", if {'; '.join(conditions)}" if conditions else ", with no condition"
-            lines.append(f"      allowed by {statement.label}{suffix}")
+            lines.append(f"      allowed by {statement.label}{_condition_suffix(statement)}")
+        for statement in entry.denials:
+            lines.append(f"      denied by {statement.label}{_condition_suffix(statement)}")
+        for statement in entry.undecided:
+            lines.append(f"      perhaps {'allowed' if statement.effect is Effect.ALLOW else 'denied'} by {statement.label}{_condition_suffix(statement)} (the solver decided neither way in time)")
     if result.complete:
         lines.append("Complete: the solver proved that every allowed caller falls under an entry above.")
     else:
