@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from verifier.check import check_no_new_access
 from verifier.ci import RunOptions, check_items, collect
 from verifier.cli import cli
-from verifier.config import compile_path_glob, find_config, load_config
+from verifier.config import Target, compile_path_glob, compile_resource_glob, find_config, load_config
 from verifier.errors import PolicyError
 from verifier.evaluate import evaluate, like_matches
 from verifier.findings import NO_NEW_ACCESS, Outcome
@@ -242,6 +242,94 @@ def test_invalid_toml_exits_2(repo: Path):
 )
 def test_path_glob(pattern: str, path: str, expected: bool):
     assert compile_path_glob(pattern).matches(path) is expected
+
+
+@pytest.mark.parametrize(
+    "pattern, target, expected",
+    [
+        ("aws_iam_role.*.assume_role_policy", "aws_iam_role.app.assume_role_policy", True),
+        ("aws_iam_role.*.assume_role_policy", 'aws_iam_role.app.inline_policy["logs"]', False),
+        ("module.ci.*", 'module.ci.aws_iam_role_policy.deploy["staging"].policy', True),
+        ("aws_iam_role.*", "module.ci.aws_iam_role.app.assume_role_policy", False),
+        ("*.aws_iam_role.*", "module.ci.aws_iam_role.app.assume_role_policy", True),
+        ("AppRole.*", "AppRole.Properties.AssumeRolePolicyDocument", True),
+        ("approle.*", "AppRole.Properties.AssumeRolePolicyDocument", False),
+        ("Bucket?Policy.*", "Bucket1Policy.Properties.PolicyDocument", True),
+    ],
+)
+def test_resource_glob(pattern: str, target: str, expected: bool):
+    assert compile_resource_glob(pattern).matches(target) is expected
+
+
+@pytest.mark.parametrize(
+    "entry, target, expected",
+    [
+        ('path = "plan.json"', Target("plan.json", "aws_iam_role.app.assume_role_policy"), True),
+        ('resource = "aws_iam_role.*"', Target("plan.json", "aws_iam_role.app.assume_role_policy"), True),
+        ('resource = "aws_iam_role.*"', Target(None, "aws_iam_role.app.assume_role_policy"), True),
+        ('resource = "aws_iam_role.*"', Target("roles/app.json"), False),
+        ('path = "plan.json"\nresource = "aws_iam_role.*"', Target("other.json", "aws_iam_role.app.policy"), False),
+        ('path = "plan.json"\nresource = "aws_iam_role.*"', Target("plan.json", "aws_s3_bucket_policy.b.policy"), False),
+        ('path = "plan.json"\nresource = "aws_iam_role.*"', Target("plan.json", "aws_iam_role.app.policy"), True),
+    ],
+)
+def test_entry_matches_path_and_resource(tmp_path: Path, entry: str, target: Target, expected: bool):
+    path = tmp_path / ".iamverify.toml"
+    path.write_text(f'[[properties]]\n{entry}\ndeny_resources = ["*prod*"]\n')
+
+    config = load_config(path)
+
+    assert bool(config.properties_for(target)) is expected
+
+
+def test_config_entry_needs_path_or_resource(tmp_path: Path):
+    lines = invalid_config_lines(
+        tmp_path,
+        """\
+[[properties]]
+deny_resources = ["*prod*"]
+
+[[accepted]]
+resource = ""
+reason = "r"
+policy = { Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "*" }] }
+""",
+    )
+    source = str(tmp_path / ".iamverify.toml")
+    assert any(line.startswith(f"{source}: properties[0]: missing path or resource") for line in lines)
+    assert any(line.startswith(f"{source}: accepted[0].resource: '' is not valid") for line in lines)
+    assert len(lines) == 2
+
+
+def test_terraform_resource_globs_select_properties(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".iamverify.toml").write_text(
+        """\
+[[properties]]
+resource = "aws_iam_policy.reports.policy"
+deny_resources = ["*prod*"]
+
+[[properties]]
+resource = "aws_iam_role.*"
+deny_resources = ["*prod*"]
+
+[[accepted]]
+resource = "aws_iam_policy.*"
+reason = "Writing reports is new on purpose"
+policy = { Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "s3:PutObject", Resource = "arn:aws:s3:::acme-reports/*" }] }
+"""
+    )
+
+    result = run("check", "--terraform-plan", str(DATA / "ci" / "plan.json"), "--format", "json")
+
+    findings = json.loads(result.stdout)["findings"]
+    checked = {(f["location"]["resource"], f["property"]): f for f in findings}
+    reports = checked[("aws_iam_policy.reports", NO_NEW_ACCESS)]
+    assert reports["outcome"] == "proved"
+    assert [entry["resource"] for entry in reports["accepted"]] == ["aws_iam_policy.*"]
+    assert checked[("aws_iam_policy.reports", "deny-resources")]["outcome"] == "refuted"
+    assert ("aws_iam_role.app", "deny-resources") in checked
+    assert ("aws_sns_topic_policy.alerts", "deny-resources") not in checked
 
 
 # --- deny_resources as a query ----------------------------------------------

@@ -11,7 +11,7 @@ from typing import Callable
 
 import click
 
-from verifier.config import Config, find_config, load_config, today_utc
+from verifier.config import Config, Target, find_config, load_config, today_utc
 from verifier.errors import PolicyError, UsageError, VerifierError
 from verifier.findings import Finding, Location, PolicyChange, Run, check_change, invalid_finding
 from verifier.policy.parse import load_policy_file, parse_policy_bytes
@@ -108,15 +108,23 @@ def check_items(
         if isinstance(item, Finding):
             findings.append(item)
             continue
-        relative = config.relative(origin / item.location.file) if config else None
-        if config is None or relative is None:
+        if config is None:
             findings.append(check_change(item, timeout, known_actions_only))
             continue
-        active, expired = config.accepted_for(relative, today)
+        target = _target(config, origin, item.location)
+        active, expired = config.accepted_for(target, today)
         findings.append(check_change(item, timeout, known_actions_only, active, expired))
-        rules = config.properties_for(relative)
+        rules = config.properties_for(target)
         findings += property_findings(item.location, item.new_name, item.new, rules, config.zone, timeout)
     return findings
+
+
+def _target(config: Config, origin: Path, location: Location) -> Target:
+    """Return what the config's globs match for a policy at `location`."""
+    resource = location.resource
+    if resource is not None and location.attribute:
+        resource = f"{resource}.{location.attribute}"
+    return Target(config.relative(origin / location.file), resource)
 
 
 def run_properties(
@@ -132,7 +140,7 @@ def run_properties(
     skipped: list[str] = []
     for path in policy_files(config, paths):
         relative = config.relative(path)
-        rules = config.properties_for(relative) if relative is not None else []
+        rules = config.properties_for(Target(relative))
         if not rules:
             continue
         shown = os.path.relpath(path)

@@ -15,7 +15,10 @@ It contains three parts, all optional:
 
 Path globs are relative to the folder of the config file and use `/`. A
 `*` matches within one path segment, `**` matches any number of segments,
-and `?` matches one character other than `/`. Validation reports every
+and `?` matches one character other than `/`. An entry may give a
+`resource` glob instead of `path`, or both: it matches a policy in a
+Terraform plan or CloudFormation template by its resource address or
+logical ID and attribute, such as `aws_iam_role.app.assume_role_policy`. Validation reports every
 problem of the file at once, each with its TOML path and the value found.
 """
 
@@ -40,8 +43,8 @@ CONFIG_NAME = ".iamverify.toml"
 PYPROJECT_NAME = "pyproject.toml"
 
 _TOP_FIELDS = ("zone", "properties", "accepted")
-_PROPERTY_FIELDS = ("path", "require", "deny_resources")
-_ACCEPTED_FIELDS = ("path", "reason", "expires", "policy", "policy_file")
+_PROPERTY_FIELDS = ("path", "resource", "require", "deny_resources")
+_ACCEPTED_FIELDS = ("path", "resource", "reason", "expires", "policy", "policy_file")
 # Properties that compare callers with the zone of trust, so they need one.
 _ZONE_PROPERTIES = (Property.NO_EXTERNAL_ACCESS, Property.NO_CONFUSED_DEPUTY)
 
@@ -82,33 +85,80 @@ def compile_path_glob(text: str) -> PathGlob:
     return PathGlob(text, re.compile("".join(parts), re.DOTALL))
 
 
+def compile_resource_glob(text: str) -> PathGlob:
+    """Translate a glob over a Terraform resource address or CloudFormation
+    logical ID with its attribute, such as `aws_iam_role.*.assume_role_policy`:
+    `*` matches any characters and `?` one character, `.` and `/` included.
+    Matching is case-sensitive, like the addresses and IDs themselves."""
+    wildcards = {"*": ".*", "?": "."}
+    pattern = "".join(wildcards.get(char) or re.escape(char) for char in text)
+    return PathGlob(text, re.compile(pattern, re.DOTALL))
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a config entry's globs are matched against.
+
+    `file` is the policy's file relative to the config file's folder, or
+    None outside that folder. `resource` is set for a policy inside a
+    Terraform plan or CloudFormation template: its resource address or
+    logical ID, a dot, and the attribute that contains it.
+    """
+
+    file: str | None
+    resource: str | None = None
+
+
+def _entry_matches(path: PathGlob | None, resource: PathGlob | None, target: Target) -> bool:
+    """Return whether every glob that an entry gives matches the target."""
+    if path is not None and (target.file is None or not path.matches(target.file)):
+        return False
+    if resource is not None and (target.resource is None or not resource.matches(target.resource)):
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class PropertyRule:
     """One `[[properties]]` entry."""
 
     index: int
     source: str
-    path: PathGlob
+    path: PathGlob | None
     require: tuple[Property, ...] = ()
     deny_resources: tuple[str, ...] = ()
+    resource: PathGlob | None = None
 
     @property
     def title(self) -> str:
         return f"properties[{self.index}] in {self.source}"
 
+    def matches(self, target: Target) -> bool:
+        return _entry_matches(self.path, self.resource, target)
+
 
 @dataclass(frozen=True)
 class AcceptedChange:
-    """One `[[accepted]]` entry: access granted on purpose in the files that
-    `path` matches."""
+    """One `[[accepted]]` entry: access granted on purpose in the policies
+    that `path` and `resource` match."""
 
     index: int
     source: str
-    path: PathGlob
+    path: PathGlob | None
     reason: str
     policy: PolicyDocument
     expires: datetime.date | None = None
     policy_file: str | None = None
+    resource: PathGlob | None = None
+
+    def matches(self, target: Target) -> bool:
+        return _entry_matches(self.path, self.resource, target)
+
+    @property
+    def scope(self) -> str:
+        """Describe the globs of the entry, such as `roles/*.json`."""
+        globs = [glob.text for glob in (self.path, self.resource) if glob is not None]
+        return ", ".join(globs)
 
     @property
     def title(self) -> str:
@@ -121,14 +171,15 @@ class AcceptedChange:
 
     def describe(self) -> str:
         """Describe the entry in one line: its path, reason and expiry."""
-        text = f"accepted[{self.index}] in {self.source} ({self.path.text}): {self.reason}"
+        text = f"accepted[{self.index}] in {self.source} ({self.scope}): {self.reason}"
         return text + (f" (expires {self.expires.isoformat()})" if self.expires else "")
 
     def to_json(self) -> dict[str, Any]:
         return {
             "entry": f"accepted[{self.index}]",
             "config": self.source,
-            "path": self.path.text,
+            "path": self.path.text if self.path else None,
+            "resource": self.resource.text if self.resource else None,
             "reason": self.reason,
             "expires": self.expires.isoformat() if self.expires else None,
             "policy_file": self.policy_file,
@@ -152,13 +203,13 @@ class Config:
         except ValueError:
             return None
 
-    def properties_for(self, relative: str) -> list[PropertyRule]:
-        return [rule for rule in self.properties if rule.path.matches(relative)]
+    def properties_for(self, target: Target) -> list[PropertyRule]:
+        return [rule for rule in self.properties if rule.matches(target)]
 
-    def accepted_for(self, relative: str, today: datetime.date) -> tuple[list[AcceptedChange], list[AcceptedChange]]:
-        """Return the entries for the file that count on `today`, and those
+    def accepted_for(self, target: Target, today: datetime.date) -> tuple[list[AcceptedChange], list[AcceptedChange]]:
+        """Return the entries for the policy that count on `today`, and those
         that match it but have expired."""
-        matching = [entry for entry in self.accepted if entry.path.matches(relative)]
+        matching = [entry for entry in self.accepted if entry.matches(target)]
         active = [entry for entry in matching if not entry.expired_on(today)]
         expired = [entry for entry in matching if entry.expired_on(today)]
         return active, expired
@@ -263,12 +314,35 @@ class _Reader:
             return []
         return value
 
+    def _globs(self, where: str, entry: dict[str, Any]) -> tuple[bool, PathGlob | None, PathGlob | None]:
+        """Read `path` and `resource`; return whether both are valid, and the
+        globs given."""
+        if "path" not in entry and "resource" not in entry:
+            self.problem(
+                where,
+                "missing path or resource: expected path = \"roles/**/trust.json\" (a policy file glob) or "
+                "resource = \"aws_iam_role.*.assume_role_policy\" (a Terraform address or CloudFormation logical ID glob)",
+            )
+            return False, None, None
+        path = self._path(where, entry) if "path" in entry else None
+        resource = self._resource(where, entry) if "resource" in entry else None
+        valid = ("path" not in entry or path is not None) and ("resource" not in entry or resource is not None)
+        return valid, path, resource
+
+    def _resource(self, where: str, entry: dict[str, Any]) -> PathGlob | None:
+        value = entry.get("resource")
+        if not isinstance(value, str) or not value:
+            self.problem(
+                f"{where}.resource",
+                f"{value!r} is not valid: expected a glob over a Terraform address or CloudFormation logical ID "
+                "and attribute, such as aws_iam_role.*.assume_role_policy or AppRole.*",
+            )
+            return None
+        return compile_resource_glob(value)
+
     def _path(self, where: str, entry: dict[str, Any]) -> PathGlob | None:
         value = entry.get("path")
         expected = "a relative path glob with / separators, such as roles/**/trust.json"
-        if value is None:
-            self.problem(f"{where}.path", f"missing: expected {expected}")
-            return None
         if not isinstance(value, str) or not value:
             self.problem(f"{where}.path", f"{value!r} is not valid: expected {expected}")
             return None
@@ -291,7 +365,7 @@ class _Reader:
             self.problem(where, f"must be a table with path and require or deny_resources, not {_type_name(entry)}")
             return None
         self._unknown_fields(where, entry, _PROPERTY_FIELDS)
-        path = self._path(where, entry)
+        globs_valid, path, resource = self._globs(where, entry)
 
         names = [p.value for p in Property]
         require: list[Property] = []
@@ -319,9 +393,9 @@ class _Reader:
 
         if "require" not in entry and "deny_resources" not in entry:
             self.problem(where, "has nothing to check: add require = [\"no-external-access\"] or deny_resources = [\"*prod*\"]")
-        if path is None:
+        if not globs_valid:
             return None
-        return PropertyRule(index, self.source, path, tuple(dict.fromkeys(require)), tuple(dict.fromkeys(denied)))
+        return PropertyRule(index, self.source, path, tuple(dict.fromkeys(require)), tuple(dict.fromkeys(denied)), resource)
 
     def _strings(self, where: str, value: Any) -> list[str]:
         if not isinstance(value, list):
@@ -341,7 +415,7 @@ class _Reader:
             self.problem(where, f"must be a table with path, reason and policy or policy_file, not {_type_name(entry)}")
             return None
         self._unknown_fields(where, entry, _ACCEPTED_FIELDS)
-        path = self._path(where, entry)
+        globs_valid, path, resource = self._globs(where, entry)
         reason = entry.get("reason")
         if reason is None:
             self.problem(f"{where}.reason", "missing: say why the new access is granted, for a reviewer and for the report")
@@ -352,10 +426,10 @@ class _Reader:
             self.problem(f"{where}.expires", f"{expires!r} is not valid: expected a TOML date without quotes, such as 2027-01-31")
             expires = None
         policy = self._accepted_policy(where, entry)
-        if path is None or policy is None or not isinstance(reason, str) or not reason.strip():
+        if not globs_valid or policy is None or not isinstance(reason, str) or not reason.strip():
             return None
         policy_file = entry.get("policy_file")
-        return AcceptedChange(index, self.source, path, reason.strip(), policy, expires, policy_file)
+        return AcceptedChange(index, self.source, path, reason.strip(), policy, expires, policy_file, resource)
 
     def _accepted_policy(self, where: str, entry: dict[str, Any]) -> PolicyDocument | None:
         inline, file_name = entry.get("policy"), entry.get("policy_file")
