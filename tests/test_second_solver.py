@@ -147,6 +147,19 @@ def test_cvc5_worker_crash_is_unknown():
     assert worker.process is None
 
 
+def test_cvc5_worker_reports_parse_error():
+    from verifier import solver as solver_module
+
+    worker = solver_module._Cvc5Worker()
+    broken = worker.run("(declare-const x Int) (assert (> x", 5000, ["x"])
+    after = worker.run("(declare-const x Int) (assert (> x 3))", 5000, ["x"])
+    worker.stop()
+
+    assert broken["status"] == "unknown"
+    assert broken["reason"].startswith("cvc5 failed: ")
+    assert after == {"status": "sat", "reason": None, "values": {"x": ["Int", "4"]}}
+
+
 def test_cvc5_worker_restarts_after_kill():
     from verifier import solver as solver_module
 

@@ -85,7 +85,13 @@ def _value_text(value: cvc5.Term) -> list[str]:
 
 def main() -> None:
     for line in sys.stdin:
-        reply = run_query(json.loads(line))
+        try:
+            reply = run_query(json.loads(line))
+        except RuntimeError as error:
+            # cvc5 raises RuntimeError for text it cannot parse and for
+            # options it rejects. The parent reports the query as unknown
+            # with this reason, and the process serves the next query.
+            reply = {"status": "unknown", "reason": f"cvc5 failed: {error}"}
         # ensure_ascii keeps lone surrogates of cvc5 strings as \\u escapes,
         # which json.loads in the parent turns back into the same string.
         sys.stdout.write(json.dumps(reply, ensure_ascii=True) + "\n")
