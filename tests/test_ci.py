@@ -419,6 +419,30 @@ def test_run_without_config_writes_reports(tmp_path: Path, monkeypatch: pytest.M
     assert "no config file" in (tmp_path / "out.xml").read_text()
 
 
+def test_report_into_missing_folder_is_usage_error(tmp_path: Path):
+    missing = tmp_path / "missing" / "out.sarif"
+
+    result = run("check", "--terraform-plan", str(CI_DATA / "plan.json"), "--report", f"sarif={missing}")
+
+    assert result.exit_code == 2
+    assert f"--report: cannot write `{missing}`: the folder `{missing.parent}` does not exist" in result.stderr
+    assert "internal error" not in result.output
+    assert result.stdout == ""
+
+
+def test_failed_report_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from verifier import ci
+    from verifier.errors import UsageError
+
+    def full_disk(source: Any, target: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ci.os, "replace", full_disk)
+    with pytest.raises(UsageError, match="No space left on device"):
+        ci.write_report_file(str(tmp_path / "out.sarif"), "{}")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_junit_counts_outcomes():
     result = run("check", "--terraform-plan", str(CI_DATA / "plan.json"), "--format", "junit")
 

@@ -186,9 +186,21 @@ def write_reports(run: Run, output_format: str, targets: list[tuple[str, str]]) 
     color = False if os.environ.get("NO_COLOR") else None
     click.echo(output, color=color)
     for name, path in targets:
-        text = click.unstyle(renderer(name)(run))
-        Path(path).write_text(text + "\n", encoding="utf-8")
+        write_report_file(path, click.unstyle(renderer(name)(run)))
     return run.exit_code
+
+
+def write_report_file(path: str, text: str) -> None:
+    """Write a report through a temporary file in the same folder, so that
+    a failed write leaves no half-written report behind."""
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text + "\n", encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise UsageError(f"--report: cannot write `{path}`: {error.strerror or error}") from None
 
 
 def _source_root(options: RunOptions) -> Path:
@@ -215,7 +227,7 @@ def run_reporting_errors(action: Callable[[], int], output_format: str, reports:
         if output_format != "text":
             click.echo(renderer(output_format)(run))
         for name, path in targets:
-            Path(path).write_text(click.unstyle(renderer(name)(run)) + "\n", encoding="utf-8")
+            write_report_file(path, click.unstyle(renderer(name)(run)))
         raise
 
 
@@ -223,6 +235,13 @@ def parse_report_target(target: str) -> tuple[str, str]:
     name, separator, path = target.partition("=")
     if not separator or not path or name not in FORMATS:
         raise UsageError(f"--report: expected FORMAT=PATH with FORMAT one of {', '.join(FORMATS)}, got `{target}`")
+    # Checked before any policy, so that a long run does not end in a
+    # failed write. The write itself can still fail, for example on a full disk.
+    folder = Path(path).parent
+    if Path(path).is_dir():
+        raise UsageError(f"--report: `{path}` is a folder; give a file path such as {path.rstrip('/')}/iamverify.{name}")
+    if not folder.is_dir():
+        raise UsageError(f"--report: cannot write `{path}`: the folder `{folder}` does not exist")
     return name, path
 
 
