@@ -443,6 +443,49 @@ def test_failed_report_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.fixture
+def dropped_deny_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository whose bucket policy drops its Deny on insecure transport
+    and limits its Allow instead, which proves but denies less."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "ci@example.com")
+    git(repo, "config", "user.name", "CI")
+    read = {
+        "Sid": "Read", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
+    }
+    insecure = {"Bool": {"aws:SecureTransport": "false"}}
+    deny = {"Sid": "DenyInsecure", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*", "Condition": insecure}
+    (repo / "bucket.json").write_text(policy(read, deny))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    (repo / "bucket.json").write_text(policy({**read, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}))
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def test_dropped_deny_note_in_every_report(dropped_deny_repo: Path, sarif_validator: jsonschema.Draft4Validator):
+    reports = {name: run("check", "--base", "main", "--format", name) for name in ("markdown", "sarif", "junit", "json")}
+
+    assert {name: result.exit_code for name, result in reports.items()} == {"markdown": 0, "sarif": 0, "junit": 0, "json": 0}
+    markdown = reports["markdown"].stdout
+    assert "### Notes" in markdown
+    assert "the new version denies less: Statement[1] (Sid 'DenyInsecure')" in markdown
+    assert "with aws:SecureTransport = false" in markdown
+    log = json.loads(reports["sarif"].stdout)
+    assert [error.message for error in sarif_validator.iter_errors(log)] == []
+    [note] = [r for r in log["runs"][0]["results"] if r["ruleId"] == "check-note"]
+    assert note["level"] == "warning"
+    assert "denies less" in note["message"]["text"]
+    output = ET.fromstring(reports["junit"].stdout).find("testsuite/testcase/system-out")
+    assert output is not None
+    assert "denies less" in (output.text or "")
+    [finding] = json.loads(reports["json"].stdout)["findings"]
+    assert any("denies less" in note for note in finding["check"]["notes"])
+
+
 def test_junit_counts_outcomes():
     result = run("check", "--terraform-plan", str(CI_DATA / "plan.json"), "--format", "junit")
 

@@ -107,6 +107,13 @@ KNOWN_ACTIONS_NOTE = (
 
 # Seconds spent at most on looking for a Deny that the new version dropped.
 WEAKENED_DENY_SECONDS = 5.0
+# Every note of `weakened_deny_notes` starts with one of these, which
+# reports use to show such a note as a warning.
+WEAKENED_DENY_OPENINGS = ("the new version denies less:", "a Deny statement changed")
+
+
+def is_weakened_deny_note(note: str) -> bool:
+    return note.startswith(WEAKENED_DENY_OPENINGS)
 
 
 def weakened_deny_notes(old: PolicyDocument, new: PolicyDocument, timeout: float) -> list[str]:
@@ -131,15 +138,21 @@ def weakened_deny_notes(old: PolicyDocument, new: PolicyDocument, timeout: float
     except UnsupportedFeatureError:
         return ["a Deny statement changed and could not be compared: the new version may deny less"]
     if result.verdict is Verdict.UNKNOWN:
-        return [f"a Deny statement changed and the comparison ended without an answer ({result.reason}): the new version may deny less"]
+        return [
+            f"a Deny statement changed and the comparison ended without an answer ({result.reason}): "
+            "the new version may deny less"
+        ]
     if result.verdict is Verdict.PROVED or result.counterexample is None:
         return []
     request = result.counterexample
     labels = ", ".join(s.label for s in result.new_statements)
     caller = f" by `{request.principal}`" if request.principal else ""
+    context = ", ".join(f"{key} = {value if isinstance(value, str) else list(value)}" for key, value in request.context.items())
+    when = f" with {context}" if context else ""
     return [
-        f"the new version denies less: {labels} of the old version denied `{request.action}` on `{request.resource}`"
-        f"{caller} and no Deny of the new version does, so other policies that allow it are no longer blocked"
+        f"the new version denies less: {labels} of the old version denied `{request.action}` on "
+        f"`{request.resource}`{caller}{when} and no Deny of the new version does, so other policies that allow it "
+        "are no longer blocked"
     ]
 
 

@@ -123,6 +123,15 @@ class Finding:
         return f"{self.location.label}: {self.check}"
 
     @property
+    def notes(self) -> list[str]:
+        """Notes of the check or proof, such as a Deny that the new version
+        dropped, which the verdict alone does not show."""
+        notes = list(self.result.notes) if self.result is not None else []
+        if self.proof is not None:
+            notes += [note for note in self.proof.notes if note not in notes]
+        return notes
+
+    @property
     def responsible_statements(self) -> list[Statement]:
         """Statements of the new version that grant new access: the one that
         allows the counterexample first, then those of the listing, each once."""

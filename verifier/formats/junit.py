@@ -67,6 +67,9 @@ def _test_case(finding: Finding) -> ET.Element:
         _child(case, "error", "invalid policy document", "invalid", details)
     elif finding.outcome is Outcome.REMOVED:
         ET.SubElement(case, "skipped", {"message": "the policy was removed"})
+    if finding.notes:
+        output = ET.SubElement(case, "system-out")
+        output.text = _xml_text("\n".join(f"note: {note}" for note in finding.notes))
     return case
 
 

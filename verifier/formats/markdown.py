@@ -3,8 +3,10 @@
 The table of new access has one row per statement that grants new access,
 with the actions it newly allows and the counterexample when that statement
 allows it. A table of violated properties of the config file follows. Unknown
-and invalid policies are listed under them, then the accepted changes that
-counted or expired, and proved policies in a collapsed list.
+and invalid policies are listed under them, then the notes of every check
+(such as a Deny that the new version dropped, which a proof does not show),
+the accepted changes that counted or expired, and proved policies in a
+collapsed list.
 """
 
 from __future__ import annotations
@@ -52,6 +54,12 @@ def render_markdown(run: Run) -> str:
             lines.append(f"- {_code(finding.title)}: **{finding.outcome.value}**: {_escape(detail or '')}")
         lines.append("")
 
+    noted = [f for f in findings if f.notes]
+    if noted:
+        lines += ["### Notes", ""]
+        for finding in noted:
+            lines += [f"- {_code(finding.title)}: {_escape(note)}" for note in finding.notes]
+        lines.append("")
     lines += _accepted_lines(findings)
 
     removed = [f for f in findings if f.outcome is Outcome.REMOVED]

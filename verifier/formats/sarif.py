@@ -6,7 +6,9 @@ version that grants new access, located at that statement's line. A
 violated property of the config file gives one result per statement that
 allows the offending request, with the property as its rule. An
 unknown verdict and an invalid document give one result each, at the
-policy's location. Proved and removed policies give none. A Terraform
+policy's location. Proved and removed policies give no result of their
+own. Each note of a check, whatever its verdict, gives a `check-note`
+result, a warning for a Deny that the new version dropped. A Terraform
 resource has no line in the plan file, so its results carry the resource
 address as a logical location. File paths are written as given, relative to
 the working directory, which for code scanning must be the repository root.
@@ -22,6 +24,7 @@ from pathlib import PurePath
 from typing import Any
 
 from verifier import __version__
+from verifier.check import is_weakened_deny_note
 from verifier.findings import NO_NEW_ACCESS, Finding, Location, Outcome, Run
 from verifier.policy.document import Statement
 from verifier.report import request_json
@@ -60,6 +63,20 @@ _RULES = [
         },
         "help": {"text": "Read the reason in the message; raise --timeout or make the value known before the check."},
         "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["iam"]},
+    },
+    {
+        "id": "check-note",
+        "name": "CheckNote",
+        "shortDescription": {"text": "A check found something that its verdict does not show"},
+        "fullDescription": {
+            "text": (
+                "A note of a check, whatever its verdict. A Deny statement that the new version dropped or "
+                "narrowed is a warning, because other policies that it used to block now get through."
+            )
+        },
+        "help": {"text": "Read the note; restore the Deny statement if the requests it names must stay blocked."},
+        "defaultConfiguration": {"level": "note"},
         "properties": {"tags": ["iam"]},
     },
     {
@@ -136,6 +153,10 @@ def finding_results(finding: Finding) -> list[dict[str, Any]]:
     for result in results:
         if notes:
             result["message"]["text"] += " " + " ".join(notes)
+    for note in finding.notes:
+        result = _result("check-note", f"{finding.title}: {note}.", finding.location, finding.location.line)
+        result["level"] = "warning" if is_weakened_deny_note(note) else "note"
+        results.append(result)
     return results
 
 
