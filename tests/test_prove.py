@@ -494,8 +494,31 @@ def test_who_can_text_shows_denials(tmp_path):
 
     assert result.exit_code == 0, result.output
     lines = [line.strip() for line in result.output.splitlines()]
-    assert "allowed by Statement[0] at line 1, with no condition" in lines
+    assert f"allowed by Statement[0] at line 1, for AWS {THEIRS}, with no condition" in lines
     assert "denied by Statement[1] at line 1, if Bool aws:MultiFactorAuthPresent ['false']" in lines
+
+
+CANONICAL_ID = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+
+
+def test_canonical_user_grant_is_not_public():
+    # A canonical user ID names one account (an S3 canonical ID), which the
+    # policy names as a known party, like a 12-digit account ID.
+    document = policy(bucket({"CanonicalUser": CANONICAL_ID}))
+
+    assert prove(document, Property.NO_PUBLIC_ACCESS, Zone()).verdict is Verdict.PROVED
+    assert prove(document, Property.NO_EXTERNAL_ACCESS, Zone(accounts=(OURS,))).verdict is Verdict.REFUTED
+    assert scopes(document) == {("canonical-user", CANONICAL_ID)}
+
+
+def test_canonical_user_beside_public_grant():
+    document = policy(bucket({"CanonicalUser": CANONICAL_ID}), bucket("*"))
+
+    result = prove(document, Property.NO_PUBLIC_ACCESS, Zone())
+
+    assert result.verdict is Verdict.REFUTED
+    assert result.counterexample is not None
+    assert not (result.counterexample.principal or "").startswith("canonical-user:")
 
 
 def test_who_can_cli_text(tmp_path):

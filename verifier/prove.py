@@ -270,7 +270,7 @@ def action_constraints(request: SymRequest, kind: str) -> list[z3.BoolRef]:
 
 def named_in(policy: PolicyDocument) -> Zone:
     """Accounts, organizations, VPC endpoints and VPCs that the policy names
-    anywhere, as literal IDs. `no-public-access` treats them as known
+    anywhere, as literal IDs, and the canonical user IDs of its principals. `no-public-access` treats them as known
     parties: a caller from any other account is the public."""
     texts: list[str] = []
     for statement in policy.statements:
@@ -285,7 +285,12 @@ def named_in(policy: PolicyDocument) -> Zone:
     def found(shape: re.Pattern[str]) -> tuple[str, ...]:
         return tuple(dict.fromkeys(m.group(0) for m in re.finditer(rf"(?<![0-9a-z-])(?:{shape.pattern})(?![0-9a-z-])", text)))
 
-    return Zone(accounts=found(ACCOUNT_ID), orgs=found(ORG_ID), vpces=found(VPCE_ID), vpcs=found(VPC_ID))
+    canonical_users = tuple(
+        dict.fromkeys(name for s in policy.statements for e in (s.principal, s.not_principal) if e is not None for name in e.canonical_user)
+    )
+    return Zone(
+        accounts=found(ACCOUNT_ID), orgs=found(ORG_ID), vpces=found(VPCE_ID), vpcs=found(VPC_ID), canonical_users=canonical_users
+    )
 
 
 # --- Confused deputy ---------------------------------------------------------

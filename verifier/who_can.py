@@ -24,7 +24,7 @@ from verifier.encode.request import SymRequest
 from verifier.errors import InternalError, UnsupportedFeatureError
 from verifier.evaluate import Request, evaluate
 from verifier.keys import analyze_keys
-from verifier.policy.document import Effect, PolicyDocument, Statement
+from verifier.policy.document import Effect, Principal, PolicyDocument, Statement
 from verifier.prove import action_constraints, allowed_constraints, named_in, policy_kind, readable_model, statement_formulas
 from verifier.solver import Deadline, solve
 from verifier.zone import ACCOUNT_ID
@@ -35,8 +35,8 @@ MAX_ENTRIES = 50
 
 @dataclass
 class Entry:
-    """A group of callers: `scope` is one of role, user, principal, account,
-    organization, any-account, service, any-service, federated,
+    """A group of callers: `scope` is one of role, user, principal,
+    canonical-user, account, organization, any-account, service, any-service, federated,
     any-federated, anonymous; `name` identifies the group where the scope
     needs one."""
 
@@ -56,6 +56,7 @@ class Entry:
             "role": f"sessions of role {self.name}",
             "user": f"IAM user {self.name}",
             "principal": f"principal {self.name}",
+            "canonical-user": f"the account of S3 canonical user {self.name}",
             "account": f"any principal of account {self.name}",
             "organization": f"any principal of an account in organization {self.name}",
             "any-account": "any principal of any AWS account",
@@ -192,10 +193,12 @@ class _Names:
     orgs: set[str]
     services: set[str]
     federated: set[str]
+    canonical_users: set[str]
 
 
 def _names(policy: PolicyDocument) -> _Names:
-    names = _Names(set(), set(), set(), set(named_in(policy).accounts), set(named_in(policy).orgs), set(), set())
+    named = named_in(policy)
+    names = _Names(set(), set(), set(), set(named.accounts), set(named.orgs), set(), set(), set(named.canonical_users))
     for statement in policy.statements:
         for element in (statement.principal, statement.not_principal):
             if element is None:
@@ -228,7 +231,9 @@ def _entry_for(policy: PolicyDocument, found: Request, named: _Names) -> Entry:
     context = {k.lower(): v for k, v in found.context.items()}
     org = context.get("aws:principalorgid")
     scope, name = "anonymous", None
-    if parsed.kind == Kind.SESSION and (parsed.partition, parsed.account, parsed.role) in named.roles:
+    if parsed.kind == Kind.CANONICAL_USER and parsed.name in named.canonical_users:
+        scope, name = "canonical-user", parsed.name
+    elif parsed.kind == Kind.SESSION and (parsed.partition, parsed.account, parsed.role) in named.roles:
         scope, name = "role", f"arn:{parsed.partition}:iam::{parsed.account}:role/{parsed.role}"
     elif parsed.kind in Kind.IN_ACCOUNT and parsed.account in named.account_principals:
         scope, name = "account", parsed.account
@@ -260,6 +265,8 @@ def _covers(entry: Entry, request: SymRequest) -> z3.BoolRef:
         )
     if scope in ("user", "principal"):
         return model.equals(entry.name)
+    if scope == "canonical-user":
+        return model.equals("canonical-user:" + entry.name)
     if scope == "account":
         return z3.And(model.is_kind(*Kind.IN_ACCOUNT), model.account == literal(entry.name))
     if scope == "organization":
@@ -282,8 +289,32 @@ def _conditions(statement: Statement) -> list[str]:
 
 
 def _condition_suffix(statement: Statement) -> str:
+    """Say which principals the statement names, unless it names everyone,
+    and its conditions: a statement listed under a group may cover only
+    part of it."""
+    suffix = ""
+    if statement.principal is not None and not statement.principal.is_everyone():
+        suffix = f", for {_principal_names(statement.principal)}"
+    elif statement.not_principal is not None:
+        suffix = f", for everyone except {_principal_names(statement.not_principal)}"
     conditions = _conditions(statement)
-    return f", if {'; '.join(conditions)}" if conditions else ", with no condition"
+    return suffix + (f", if {'; '.join(conditions)}" if conditions else ", with no condition")
+
+
+# Principal names shown per statement before the rest is counted.
+MAX_SHOWN_PRINCIPALS = 3
+
+
+def _principal_names(element: Principal) -> str:
+    names = [
+        f"{kind} {name}"
+        for kind, values in (("AWS", element.aws), ("Service", element.service), ("Federated", element.federated), ("CanonicalUser", element.canonical_user))
+        for name in values
+    ]
+    shown = ", ".join(names[:MAX_SHOWN_PRINCIPALS])
+    if len(names) > MAX_SHOWN_PRINCIPALS:
+        shown += f" and {len(names) - MAX_SHOWN_PRINCIPALS} more"
+    return shown
 
 
 def who_can_text(result: WhoCanResult, name: str) -> str:

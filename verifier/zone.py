@@ -73,6 +73,10 @@ class Zone:
     federated: tuple[FederatedTrust, ...] = ()
     vpces: tuple[str, ...] = ()
     vpcs: tuple[str, ...] = ()
+    # S3 canonical user IDs of known accounts. Only `no-public-access` sets
+    # them, from the CanonicalUser principals that the policy names, because
+    # a canonical ID stands for one account that a zone cannot list by number.
+    canonical_users: tuple[str, ...] = ()
 
     def is_empty(self) -> bool:
         return not (self.accounts or self.orgs or self.ous or self.federated)
@@ -88,6 +92,7 @@ class Zone:
             join(self.federated, other.federated),
             join(self.vpces, other.vpces),
             join(self.vpcs, other.vpcs),
+            join(self.canonical_users, other.canonical_users),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -238,6 +243,9 @@ ZONE_KEYS = ("aws:principalaccount", "aws:principalorgid", "aws:principalorgpath
 def outside_formula(zone: Zone, request: SymRequest, kind: int) -> z3.BoolRef:
     """True when a principal of form `kind` is outside `zone`."""
     model = request.principal_model
+    if kind == Kind.CANONICAL_USER and zone.canonical_users:
+        named = any_of([model.equals("canonical-user:" + name) for name in zone.canonical_users])
+        return z3.And(z3.Not(named), z3.Not(_account_inside(zone, model)))
     if kind in Kind.IN_ACCOUNT:
         return z3.Not(_account_inside(zone, model))
     if kind == Kind.SERVICE:
@@ -311,6 +319,8 @@ def outside_reason(zone: Zone, request: Request) -> str | None:
         return f"`{principal}` is no principal that AWS can authenticate"
     context = {name.lower(): value for name, value in request.context.items()}
     if parsed.kind == Kind.CANONICAL_USER:
+        if parsed.name in zone.canonical_users:
+            return None
         account = _first(context.get("aws:principalaccount"))
         if account is None:
             return "a canonical user ID names an account that the zone cannot list"
