@@ -82,6 +82,26 @@ def test_validate_cli_invalid_policy(tmp_path):
     assert "invalid effect `Maybe`" in result.output
 
 
+def test_validate_reports_valid_files_beside_invalid(tmp_path):
+    valid = tmp_path / "valid.json"
+    valid.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "*"}]}))
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"Version": "2012-10-17", "Statement": [')
+
+    text = CliRunner().invoke(cli, ["validate", str(valid), str(broken)])
+    as_json = CliRunner().invoke(cli, ["validate", "--format", "json", str(valid), str(broken)])
+
+    assert text.exit_code == 2
+    assert "unknown action `s3:GetObjekt`" in text.stdout
+    assert "invalid JSON" in text.stderr
+    assert text.stdout.splitlines()[-1] == "2 file(s) checked, 1 invalid, 1 warning(s)"
+    assert as_json.exit_code == 2
+    payload = json.loads(as_json.stdout)
+    assert payload["verdict"] == "invalid"
+    assert [error["file"] for error in payload["errors"]] == [str(broken)]
+    assert [warning["file"] for warning in payload["warnings"]] == [str(valid)]
+
+
 @pytest.mark.parametrize(
     ("operator", "key", "value", "documented"),
     [

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import click
 
 from verifier import __version__
-from verifier.errors import EXIT_INVALID, EXIT_UNKNOWN, PolicyError, UsageError, VerifierError
+from verifier.errors import EXIT_INVALID, EXIT_UNKNOWN, Issue, PolicyError, UsageError, VerifierError
 from verifier.policy.document import PolicyDocument
 from verifier.policy.parse import load_policy_file
 
@@ -278,19 +278,35 @@ def validate(policies: tuple[str, ...], strict: bool, output_format: str) -> Non
     keys, wildcards that match no action, operators that do not fit a key's
     type, and actions that cannot take the statement's resources.
 
-    Warnings exit 0 unless --strict is given, which makes them exit 1.
+    Warnings exit 0 unless --strict is given, which makes them exit 1. The
+    warnings of valid files are reported even when another file is invalid.
     """
     from verifier.validate import validate_policy_semantics
 
-    documents = _load_all(*policies)
+    documents: list[PolicyDocument] = []
+    errors: list[tuple[str, Issue]] = []
+    for path in policies:
+        try:
+            documents.append(load_policy_file(path))
+        except PolicyError as error:
+            errors += [(error.source, issue) for issue in error.issues]
     findings = [(document.source, issue) for document in documents for issue in _guarded(lambda d=document: validate_policy_semantics(d))]
+    for source, issue in errors:
+        click.echo(issue.format(source), err=True)
     if output_format == "json":
-        payload = [{"file": source, "path": issue.path, "message": issue.message} for source, issue in findings]
-        click.echo(json.dumps({"warnings": payload}, indent=2))
+        payload = {
+            "verdict": "invalid" if errors else "valid",
+            "errors": [{"file": source, "path": issue.path, "message": issue.message} for source, issue in errors],
+            "warnings": [{"file": source, "path": issue.path, "message": issue.message} for source, issue in findings],
+        }
+        click.echo(json.dumps(payload, indent=2))
     else:
         for source, issue in findings:
             click.echo(issue.format(source))
-        click.echo(f"{len(documents)} file(s) checked, {len(findings)} warning(s)")
+        invalid = len({source for source, _ in errors})
+        click.echo(f"{len(policies)} file(s) checked, {invalid} invalid, {len(findings)} warning(s)")
+    if errors:
+        sys.exit(EXIT_INVALID)
     sys.exit(1 if strict and findings else 0)
 
 
