@@ -395,11 +395,9 @@ def test_evaluate_context_without_equals_sign(write_policy):
     assert "expected KEY=VALUE" in result.stderr
 
 
-def test_evaluate_notes_unparsable_typed_value(write_policy):
-    # AWS always sends an IP address in aws:SourceIp, but the docs say nothing
-    # about a request that carries another value. Such a value is evaluated,
-    # because `check` can print one for a key that a policy compares as a
-    # string, and the command notes that it does not parse.
+def test_evaluate_rejects_unparsable_typed_value(write_policy):
+    # AWS sends only IP addresses in aws:SourceIp, and the docs do not say
+    # what a condition does with anything else, so the request is invalid.
     policy = write_policy("policy.json", READ_ONLY)
 
     result = run(
@@ -409,12 +407,14 @@ def test_evaluate_notes_unparsable_typed_value(write_policy):
         "--context", "aws:SourceIp=notanip",
         "--context", "aws:SecureTransport=true",
         "--context", "aws:username=alice",
+        "--format", "json",
     )
 
-    assert result.exit_code == 0
-    assert "--context aws:SourceIp=notanip: AWS documents this key's value as an IP address" in result.stderr
+    assert result.exit_code == 2
+    assert "--context aws:SourceIp=notanip: invalid value: AWS documents aws:SourceIp as an IP address" in result.stderr
     assert "SecureTransport" not in result.stderr
     assert "username" not in result.stderr
+    assert json.loads(result.stdout)["verdict"] == "invalid"
 
 
 def test_missing_argument_is_usage_error(write_policy):

@@ -327,7 +327,9 @@ def evaluate(policy: str, action: str, resource: str, principal: str | None, con
     """Decide one concrete request against POLICY, offline.
 
     Exit 0 when the request is allowed, 1 when it is denied, 2 on invalid
-    input.
+    input, including a --context value that does not parse as the type AWS
+    documents for its key (an IP address for aws:SourceIp, a date for
+    aws:CurrentTime).
     """
     from verifier.evaluate import Request, evaluate as evaluate_request
     from verifier.report import decision_json, decision_text
@@ -346,12 +348,14 @@ def evaluate(policy: str, action: str, resource: str, principal: str | None, con
         principal=principal,
         context={k: v[0] if len(v) == 1 else tuple(v) for k, v in context.items()},
     )
+    invalid = [message for key, values in context.items() for value in values if (message := _invalid_context_value(key, value))]
+    if invalid:
+        for message in invalid:
+            click.echo(f"error: {message}", err=True)
+        if output_format == "json":
+            click.echo(json.dumps({"verdict": "invalid", "errors": [{"option": "--context", "message": m} for m in invalid]}, indent=2))
+        sys.exit(EXIT_INVALID)
     decision = _guarded(lambda: evaluate_request(document, request))
-    for key, values in context.items():
-        for value in values:
-            note = _untyped_value_note(key, value)
-            if note:
-                click.echo(note, err=True)
     if output_format == "json":
         click.echo(json.dumps(decision_json(decision), indent=2))
     else:
@@ -361,14 +365,13 @@ def evaluate(policy: str, action: str, resource: str, principal: str | None, con
     sys.exit(0 if decision.allowed else 1)
 
 
-def _untyped_value_note(key: str, value: str) -> str | None:
-    """Return a note when a context value does not parse as the type that
-    AWS documents for its key, such as `aws:SourceIp=notanip`.
+def _invalid_context_value(key: str, value: str) -> str | None:
+    """Return an error message when a context value does not parse as the
+    type that AWS documents for its key, such as `aws:SourceIp=notanip`.
 
-    Such a value is still evaluated, because `check` prints counterexamples
-    with unparsable values for keys that a policy compares as strings. A
-    condition of the documented type does not match it, as the evaluator
-    reads every unparsable request value.
+    AWS sends only well-formed values for these keys. The docs do not say
+    what a condition does with any other value, so such a request is
+    rejected as invalid input rather than evaluated.
     """
     from verifier.keys import KeyType, documented_type
     from verifier.policy.values import parse_address, parse_bool, parse_date, parse_number
@@ -377,8 +380,13 @@ def _untyped_value_note(key: str, value: str) -> str | None:
     readers = {KeyType.NUMERIC: parse_number, KeyType.DATE: parse_date, KeyType.BOOL: parse_bool, KeyType.IP: parse_address}
     if key_type not in readers or readers[key_type](value) is not None:
         return None
-    kind = {KeyType.NUMERIC: "a number", KeyType.DATE: "a date", KeyType.BOOL: "true or false", KeyType.IP: "an IP address"}[key_type]
-    return f"note: --context {key}={value}: AWS documents this key's value as {kind}, and `{value}` does not parse as one"
+    expected = {
+        KeyType.NUMERIC: "a number such as 3600",
+        KeyType.DATE: "a date such as 2026-01-31T00:00:00Z or epoch seconds such as 1769817600",
+        KeyType.BOOL: "true or false",
+        KeyType.IP: "an IP address such as 203.0.113.7",
+    }[key_type]
+    return f"--context {key}={value}: invalid value: AWS documents {key} as {expected}"
 
 
 def _zone_options(command: Callable[..., Any]) -> Callable[..., Any]:
