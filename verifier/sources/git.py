@@ -190,9 +190,18 @@ def _git_show(base: str, path: str | None, root: Path) -> bytes | None:
 
 
 def check_revision(base: str, cwd: str | Path) -> None:
+    if not base.strip():
+        raise UsageError("--base: the revision is empty; give a branch, tag or commit such as origin/main")
     try:
         run_git(["rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"], cwd)
     except UsageError:
+        try:
+            run_git(["rev-parse", "--verify", "--quiet", "HEAD"], cwd)
+        except UsageError:
+            raise UsageError(
+                f"--base: `{base}` is not a commit: this repository has no commits yet, so there is no version to "
+                "compare with; make the first commit, or compare two files with `iamverify check OLD NEW`"
+            ) from None
         raise UsageError(
             f"--base: `{base}` is not a commit of this repository; "
             "fetch it first (a shallow CI checkout may lack it, for example `git fetch origin main`)"
