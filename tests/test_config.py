@@ -199,6 +199,15 @@ def test_config_in_pyproject_uses_tool_path(tmp_path: Path):
     assert lines == [f"{tmp_path / 'pyproject.toml'}: tool.iamverify.properties[0].path: 3 is not valid: expected a relative path glob with / separators, such as roles/**/trust.json"]
 
 
+def test_pyproject_entries_titled_with_tool_path(tmp_path: Path):
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[[tool.iamverify.properties]]\npath = "roles/*.json"\ndeny_resources = ["*prod*"]\n')
+
+    [rule] = load_config(path).properties
+
+    assert rule.title == f"tool.iamverify.properties[0] in {path}"
+
+
 def test_config_found_in_pyproject(tmp_path: Path):
     assert find_config(tmp_path) is None
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
@@ -489,7 +498,7 @@ def test_text_report_names_config_entries(repo: Path):
 
 def test_text_report_says_expired(expired_config: Path):
     result = run("check", "--base", "HEAD")
-    assert "note: accepted[0] in .iamverify.toml (policies/app.json): The app reads the reports bucket (expires 2001-01-31) expired on 2001-01-31, so it no longer counts" in result.stdout
+    assert "note: accepted[0] in .iamverify.toml (policies/app.json): The app reads the reports bucket (expires 2001-01-31) has expired, so it no longer counts" in result.stdout
 
 
 def test_sarif_report_locates_properties(expired_config: Path):

@@ -37,7 +37,7 @@ from verifier.errors import Issue, PolicyError, UsageError
 from verifier.policy.document import VERSION_2012, PolicyDocument
 from verifier.policy.parse import load_policy_file, parse_policy_text
 from verifier.prove import Property
-from verifier.zone import Zone, zone_from_table
+from verifier.zone import Zone, toml_type_name, zone_from_table
 
 CONFIG_NAME = ".iamverify.toml"
 PYPROJECT_NAME = "pyproject.toml"
@@ -128,10 +128,12 @@ class PropertyRule:
     require: tuple[Property, ...] = ()
     deny_resources: tuple[str, ...] = ()
     resource: PathGlob | None = None
+    # `tool.iamverify.` for an entry of pyproject.toml, else empty.
+    prefix: str = ""
 
     @property
     def title(self) -> str:
-        return f"properties[{self.index}] in {self.source}"
+        return f"{self.prefix}properties[{self.index}] in {self.source}"
 
     def matches(self, target: Target) -> bool:
         return _entry_matches(self.path, self.resource, target)
@@ -150,6 +152,8 @@ class AcceptedChange:
     expires: datetime.date | None = None
     policy_file: str | None = None
     resource: PathGlob | None = None
+    # `tool.iamverify.` for an entry of pyproject.toml, else empty.
+    prefix: str = ""
 
     def matches(self, target: Target) -> bool:
         return _entry_matches(self.path, self.resource, target)
@@ -162,7 +166,7 @@ class AcceptedChange:
 
     @property
     def title(self) -> str:
-        return f"the accepted change accepted[{self.index}] in {self.source}"
+        return f"the accepted change {self.prefix}accepted[{self.index}] in {self.source}"
 
     def expired_on(self, today: datetime.date) -> bool:
         """True when `today` is after the expiry date: the entry counts up to
@@ -171,12 +175,12 @@ class AcceptedChange:
 
     def describe(self) -> str:
         """Describe the entry in one line: its path, reason and expiry."""
-        text = f"accepted[{self.index}] in {self.source} ({self.scope}): {self.reason}"
+        text = f"{self.prefix}accepted[{self.index}] in {self.source} ({self.scope}): {self.reason}"
         return text + (f" (expires {self.expires.isoformat()})" if self.expires else "")
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "entry": f"accepted[{self.index}]",
+            "entry": f"{self.prefix}accepted[{self.index}]",
             "config": self.source,
             "path": self.path.text if self.path else None,
             "resource": self.resource.text if self.resource else None,
@@ -310,7 +314,7 @@ class _Reader:
     def _entries(self, table: dict[str, Any], name: str, example: str) -> list[Any]:
         value = table.get(name, [])
         if not isinstance(value, list):
-            self.problem(name, f"must be an array of tables such as {example}, not {_type_name(value)}")
+            self.problem(name, f"must be an array of tables such as {example}, not {toml_type_name(value)}")
             return []
         return value
 
@@ -362,7 +366,7 @@ class _Reader:
     def _property(self, index: int, entry: Any, zone: Zone, zone_valid: bool = True) -> PropertyRule | None:
         where = f"properties[{index}]"
         if not isinstance(entry, dict):
-            self.problem(where, f"must be a table with path and require or deny_resources, not {_type_name(entry)}")
+            self.problem(where, f"must be a table with path and require or deny_resources, not {toml_type_name(entry)}")
             return None
         self._unknown_fields(where, entry, _PROPERTY_FIELDS)
         globs_valid, path, resource = self._globs(where, entry)
@@ -395,11 +399,11 @@ class _Reader:
             self.problem(where, "has nothing to check: add require = [\"no-external-access\"] or deny_resources = [\"*prod*\"]")
         if not globs_valid:
             return None
-        return PropertyRule(index, self.source, path, tuple(dict.fromkeys(require)), tuple(dict.fromkeys(denied)), resource)
+        return PropertyRule(index, self.source, path, tuple(dict.fromkeys(require)), tuple(dict.fromkeys(denied)), resource, self.prefix)
 
     def _strings(self, where: str, value: Any) -> list[str]:
         if not isinstance(value, list):
-            self.problem(where, f"must be a list of strings, not {_type_name(value)}")
+            self.problem(where, f"must be a list of strings, not {toml_type_name(value)}")
             return []
         kept = []
         for position, item in enumerate(value):
@@ -412,7 +416,7 @@ class _Reader:
     def _accepted(self, index: int, entry: Any) -> AcceptedChange | None:
         where = f"accepted[{index}]"
         if not isinstance(entry, dict):
-            self.problem(where, f"must be a table with path, reason and policy or policy_file, not {_type_name(entry)}")
+            self.problem(where, f"must be a table with path, reason and policy or policy_file, not {toml_type_name(entry)}")
             return None
         self._unknown_fields(where, entry, _ACCEPTED_FIELDS)
         globs_valid, path, resource = self._globs(where, entry)
@@ -429,7 +433,7 @@ class _Reader:
         if not globs_valid or policy is None or not isinstance(reason, str) or not reason.strip():
             return None
         policy_file = entry.get("policy_file")
-        return AcceptedChange(index, self.source, path, reason.strip(), policy, expires, policy_file, resource)
+        return AcceptedChange(index, self.source, path, reason.strip(), policy, expires, policy_file, resource, self.prefix)
 
     def _accepted_policy(self, where: str, entry: dict[str, Any]) -> PolicyDocument | None:
         inline, file_name = entry.get("policy"), entry.get("policy_file")
@@ -441,7 +445,7 @@ class _Reader:
             return None
         if inline is not None:
             if not isinstance(inline, dict):
-                self.problem(f"{where}.policy", f"must be an inline table with Version and Statement, not {_type_name(inline)}")
+                self.problem(f"{where}.policy", f"must be an inline table with Version and Statement, not {toml_type_name(inline)}")
                 return None
             text = json.dumps(inline, default=str)
             try:
@@ -473,8 +477,3 @@ class _Reader:
                 "'Deny' is not valid in an accepted change: it lists the access granted on purpose, so use Allow statements only",
             )
         return None if denies else policy
-
-
-def _type_name(value: Any) -> str:
-    names = {dict: "a table", list: "an array", str: "a string", int: "an integer", float: "a float", bool: "a boolean"}
-    return names.get(type(value), type(value).__name__)

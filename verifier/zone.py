@@ -226,12 +226,18 @@ def zone_from_table(table: Any, prefix: str, source: str) -> tuple[Zone, list[Is
     for name in _ZONE_FIELDS:
         value = table.get(name, [])
         if not isinstance(value, list):
-            issues.append(Issue(f"{prefix}.{name}", f"must be a list of strings, not {type(value).__name__}"))
+            issues.append(Issue(f"{prefix}.{name}", f"must be a list of strings, not {toml_type_name(value)}"))
             value = []
         lists.append(value)
     builder = ZoneBuilder(source, issues)
     zone = builder.build(*lists, paths=tuple(f"{prefix}.{name}" for name in _ZONE_FIELDS))  # type: ignore[arg-type]
     return zone, builder.issues
+
+
+def toml_type_name(value: Any) -> str:
+    """Name the TOML type of a parsed value, such as `a table`, for messages."""
+    names = {dict: "a table", list: "an array", str: "a string", int: "an integer", float: "a float", bool: "a boolean"}
+    return names.get(type(value), type(value).__name__)
 
 
 # --- Outside the zone, symbolically -----------------------------------------

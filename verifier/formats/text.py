@@ -40,7 +40,7 @@ def finding_text(finding: Finding) -> str:
         lines += [f"  accepted: {entry.describe()}" for entry in finding.accepted]
     for entry in finding.expired:
         assert entry.expires is not None
-        lines.append(f"  note: {entry.describe()} expired on {entry.expires.isoformat()}, so it no longer counts")
+        lines.append(f"  note: {entry.describe()} has expired, so it no longer counts")
     return "\n".join(lines)
 
 
