@@ -400,7 +400,7 @@ def test_cli_reports_invalid_config(tmp_path):
     config = '[zone]\naccounts = "111122223333"\nregions = []\n'
     result = run_cli(tmp_path, CROSS_ACCOUNT, "no-external-access", config=config)
     assert result.exit_code == 2
-    assert "zone.accounts: must be a list of strings, not str" in result.output
+    assert "zone.accounts: must be a list of strings, not a string" in result.output
     assert "zone.regions: unknown field" in result.output
 
 
