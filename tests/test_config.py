@@ -394,6 +394,38 @@ def test_run_command_checks_working_tree(repo: Path):
     assert payload["summary"]["text"] == "3 property checks: 1 proved, 2 refuted, 0 unknown, 0 invalid"
 
 
+def test_run_warns_about_entries_matching_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "roles/app/trust.json", trust("111122223333"))
+    (tmp_path / ".iamverify.toml").write_text(
+        """\
+[zone]
+accounts = ["111122223333"]
+
+[[properties]]
+path = "roles/**/trust.json"
+require = ["no-external-access"]
+
+[[properties]]
+path = "role/**/trust.json"
+require = ["no-external-access"]
+
+[[properties]]
+resource = "aws_iam_role.*.assume_role_policy"
+require = ["no-external-access"]
+"""
+    )
+
+    result = run("run")
+    limited = run("run", "roles")
+
+    assert result.exit_code == 0, result.output
+    assert "warning: properties[0]" not in result.stderr
+    assert "warning: properties[1] in .iamverify.toml matched no policy file (path = 'role/**/trust.json')" in result.stderr
+    assert "warning: properties[2] in .iamverify.toml has only a resource glob" in result.stderr
+    assert limited.stderr == ""
+
+
 def test_run_command_restricted_to_paths(repo: Path):
     result = run("run", "roles")
     assert result.exit_code == 1

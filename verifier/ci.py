@@ -138,9 +138,11 @@ def run_properties(
     targets = [parse_report_target(target) for target in reports]
     findings: list[Finding] = []
     skipped: list[str] = []
+    matched: set[int] = set()
     for path in policy_files(config, paths):
         relative = config.relative(path)
         rules = config.properties_for(Target(relative))
+        matched.update(rule.index for rule in rules)
         if not rules:
             continue
         shown = os.path.relpath(path)
@@ -157,6 +159,19 @@ def run_properties(
                 skipped.append(shown)
             continue
         findings += property_findings(location, shown, document, rules, config.zone, timeout)
+    # A mistyped glob would otherwise turn a required property into a pass.
+    # Runs limited to some PATHs leave out other entries' files on purpose.
+    for rule in config.properties:
+        if rule.index in matched or paths:
+            continue
+        if rule.path is None:
+            click.echo(
+                f"warning: {rule.title} has only a resource glob, which matches policies in "
+                "check --terraform-plan and --cloudformation, not files in run",
+                err=True,
+            )
+        else:
+            click.echo(f"warning: {rule.title} matched no policy file (path = {rule.path.text!r})", err=True)
     return write_reports(Run(findings, skipped), output_format, targets)
 
 
