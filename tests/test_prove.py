@@ -498,6 +498,20 @@ def test_who_can_text_shows_denials(tmp_path):
     assert "denied by Statement[1] at line 1, if Bool aws:MultiFactorAuthPresent ['false']" in lines
 
 
+def test_wildcard_external_id_is_noted():
+    document = trust({"AWS": THEIRS}, {"StringLike": {"sts:ExternalId": "*"}})
+    exact = trust({"AWS": THEIRS}, {"StringEquals": {"sts:ExternalId": "7f3c-agreed"}})
+
+    result = prove(document, Property.NO_CONFUSED_DEPUTY, Zone(accounts=(OURS,)))
+    exact_result = prove(exact, Property.NO_CONFUSED_DEPUTY, Zone(accounts=(OURS,)))
+
+    # The property as defined holds: the caller must send some external ID.
+    assert result.verdict is Verdict.PROVED
+    assert any("accepts any sts:ExternalId" in note for note in result.notes)
+    assert exact_result.verdict is Verdict.PROVED
+    assert not any("ExternalId" in note for note in exact_result.notes)
+
+
 CANONICAL_ID = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
 
 

@@ -150,7 +150,31 @@ def _prove(policy: PolicyDocument, prop: Property, zone: Zone, kind: str, deadli
     result.notes += unknown_action_notes(policy)
     if prop is Property.NO_PUBLIC_ACCESS and result.verdict is Verdict.PROVED:
         result.notes += _federated_note(policy, kind, deadline)
+    if prop is Property.NO_CONFUSED_DEPUTY and kind == "trust":
+        result.notes += wildcard_external_id_notes(policy)
     return result
+
+
+def wildcard_external_id_notes(policy: PolicyDocument) -> list[str]:
+    """Name each Allow condition that accepts every sts:ExternalId value.
+
+    `no-confused-deputy` asks only that an outside caller send an external
+    ID, so such a condition passes it. But the external ID protects only as
+    a value that the third party cannot guess, so a pattern such as `*`
+    gives the protection in form and not in fact.
+    """
+    notes = []
+    for statement in policy.allow_statements:
+        for condition in statement.conditions:
+            operator = condition.operator.text
+            if condition.key_name != "sts:externalid" or "Like" not in operator or "NotLike" in operator:
+                continue
+            if any(value and set(value) <= {"*"} for value in condition.values):
+                notes.append(
+                    f"{condition.path}: `{operator}` with `*` accepts any sts:ExternalId, so it does not protect "
+                    "against the confused deputy problem; require the value agreed with the third party"
+                )
+    return notes
 
 
 def _federated_note(policy: PolicyDocument, kind: str, deadline: Deadline) -> list[str]:
