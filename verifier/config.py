@@ -97,7 +97,7 @@ def compile_resource_glob(text: str) -> PathGlob:
 
 @dataclass(frozen=True)
 class Target:
-    """What a config entry's globs are matched against.
+    """The policy that a config entry's globs are matched against.
 
     `file` is the policy's file relative to the config file's folder, or
     None outside that folder. `resource` is set for a policy inside a
