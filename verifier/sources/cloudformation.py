@@ -16,6 +16,7 @@ the property and the expression.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -136,9 +137,18 @@ def _change(location: Location, old: _Template, old_raw: Any, new: _Template, ne
     new_value = new.resolver.resolve(new_raw)
     old_value = old.resolver.resolve(old_raw) if old_raw is not _MISSING else _MISSING
     if old_value is not _MISSING and _same(old_value, new_value):
-        return None
+        # Equal values with unresolved parts are equal only as text: the
+        # same `!FindInMap [Buckets, !Ref Env, Name]` reads a changed Mappings
+        # section. Such a policy is unchanged only if everything its
+        # expression can read is unchanged too.
+        if not unresolved_values(new_value) or _same_inputs(old, old_raw, new, new_raw):
+            return None
 
     unresolved = unresolved_values(new_value)
+    errors = [u for u in unresolved if u.template_error]
+    if errors:
+        issues = [f"{new_label}: {u}: {u.hint}" for u in errors]
+        return Finding(location, Outcome.INVALID, new_name=new_label, issues=issues)
     if unresolved:
         return _unknown(location, new_label, unresolved)
     try:
@@ -185,6 +195,53 @@ def _document(value: Any, source: str) -> PolicyDocument:
 
 def _same(old: Any, new: Any) -> bool:
     return _canonical(old) == _canonical(new)
+
+
+# Template sections that an intrinsic function can read, whichever
+# resource the policy belongs to.
+_SHARED_SECTIONS = ("Parameters", "Mappings", "Conditions")
+
+
+def _same_inputs(old: _Template, old_raw: Any, new: _Template, new_raw: Any) -> bool:
+    """Return whether two raw policy values are the same expression over the
+    same inputs: the same text, the same Parameters, Mappings and Conditions
+    sections, and the same definition of every resource they refer to."""
+    if _canonical(old_raw) != _canonical(new_raw):
+        return False
+    for section in _SHARED_SECTIONS:
+        if _canonical(old.template.get(section)) != _canonical(new.template.get(section)):
+            return False
+    old_resources, new_resources = old.template["Resources"], new.template["Resources"]
+    return all(_canonical(old_resources.get(name)) == _canonical(new_resources.get(name)) for name in _referenced_names(new_raw))
+
+
+_SUB_NAME = re.compile(r"\$\{([^!}][^}.]*)")
+
+
+def _referenced_names(value: Any) -> set[str]:
+    """Collect the logical IDs that `Ref`, `Fn::GetAtt` and `Fn::Sub` name
+    anywhere inside a raw template value."""
+    names: set[str] = set()
+    if isinstance(value, list):
+        for item in value:
+            names |= _referenced_names(item)
+    if not isinstance(value, dict):
+        return names
+    for key, item in value.items():
+        if key == "Ref" and isinstance(item, str):
+            names.add(item)
+        elif key == "Fn::GetAtt" and isinstance(item, str):
+            names.add(item.split(".", 1)[0])
+        elif key == "Fn::GetAtt" and isinstance(item, list) and item and isinstance(item[0], str):
+            names.add(item[0])
+        elif key == "Fn::Sub":
+            text = item
+            if isinstance(item, list) and item:
+                text = item[0]
+            if isinstance(text, str):
+                names |= set(_SUB_NAME.findall(text))
+        names |= _referenced_names(item)
+    return names
 
 
 def _canonical(value: Any) -> str:
