@@ -239,6 +239,97 @@ def test_cloudformation_templates_with_tags():
     assert "`Fn::GetAtt ReportsBucket.Arn`" in bucket["reason"]
 
 
+def test_cloudformation_template_error_is_invalid(tmp_path: Path):
+    # CloudFormation rejects a template whose Fn::FindInMap names a missing
+    # entry, so no deployed policy can result from it.
+    def template(env_key: str) -> str:
+        return f"""\
+Parameters:
+  Env:
+    Type: String
+Mappings:
+  Buckets:
+    {env_key}:
+      Name: acme-reports
+Resources:
+  Reader:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Action: s3:GetObject
+            Resource: !Sub
+              - arn:aws:s3:::${{Bucket}}/*
+              - Bucket: !FindInMap [Buckets, !Ref Env, Name]
+"""
+
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(template("staging"))
+    new.write_text(template("stagin"))
+
+    result = run("check", "--cloudformation", str(old), str(new), "--parameter", "Env=staging", "--format", "json")
+    unknown = run("check", "--cloudformation", str(old), str(new), "--format", "json")
+
+    assert result.exit_code == 2, result.output
+    [finding] = json.loads(result.stdout)["findings"]
+    assert finding["outcome"] == "invalid"
+    assert "no such entry in `Mappings`" in finding["issues"][0]
+    # Without a value for Env the entry is not known to be missing.
+    assert unknown.exit_code == 3, unknown.output
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("Name: acme-reports", 'Name: "*"'),
+        ("BucketName: acme-reports", "BucketName: acme-other"),
+    ],
+    ids=["mapping entry", "referenced resource"],
+)
+def test_cloudformation_unresolved_policy_with_changed_inputs(tmp_path: Path, change: tuple[str, str]):
+    # The policy text is the same in both versions and depends on a
+    # parameter without a value, but what it reads changed, so the policy
+    # may have changed: it must not count as unchanged.
+    template = """\
+Parameters:
+  Env:
+    Type: String
+Mappings:
+  Buckets:
+    staging:
+      Name: acme-reports
+Resources:
+  Reports:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: acme-reports
+  Reader:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Action: s3:GetObject
+            Resource:
+              - !Sub 'arn:aws:s3:::${Reports}/*'
+              - !FindInMap [Buckets, !Ref Env, Name]
+"""
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(template)
+    new.write_text(template.replace(*change, 1))
+
+    changed = run("check", "--cloudformation", str(old), str(new))
+    unchanged = run("check", "--cloudformation", str(old), str(old))
+
+    assert changed.exit_code == 3, changed.output
+    assert "1 unknown" in changed.stdout
+    assert unchanged.exit_code == 0, unchanged.output
+    assert unchanged.stdout.startswith("0 policies checked")
+
+
 def test_cloudformation_known_values_resolve():
     old, new = str(CI_DATA / "template-old.yaml"), str(CI_DATA / "template-new.yaml")
     values = ["--parameter", "Env=prod", "--parameter", "AWS::Partition=aws", "--parameter", "AWS::AccountId=111122223333"]

@@ -39,10 +39,13 @@ _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 @dataclass(frozen=True)
 class Unresolved:
-    """A value that cannot be known offline, such as `!GetAtt Bucket.Arn`."""
+    """A value that cannot be known offline, such as `!GetAtt Bucket.Arn`,
+    or an expression that CloudFormation itself would reject, such as a
+    `Fn::FindInMap` of a missing entry (`template_error`)."""
 
     expression: str
     hint: str
+    template_error: bool = False
 
     def __str__(self) -> str:
         return f"`{self.expression}`"
@@ -106,14 +109,14 @@ class Resolver:
 
     def _ref(self, name: Any) -> Any:
         if not isinstance(name, str):
-            return Unresolved(f"Ref {_short(name)}", "`Ref` takes a name")
+            return Unresolved(f"Ref {_short(name)}", "`Ref` takes a name", template_error=True)
         if name == _NO_VALUE:
             return REMOVED
         if name in self.values:
             return self.values[name]
         if name in PSEUDO_PARAMETERS or name in self.parameters or name in self.resources:
             return Unresolved(f"Ref {name}", f"pass --parameter {name}=VALUE")
-        return Unresolved(f"Ref {name}", f"`{name}` is not a parameter or resource of the template")
+        return Unresolved(f"Ref {name}", f"`{name}` is not a parameter or resource of the template", template_error=True)
 
     def _get_att(self, argument: Any) -> Any:
         argument = self.resolve(argument)
@@ -122,7 +125,7 @@ class Resolver:
             if name in self.values:
                 return self.values[name]
             return Unresolved(f"Fn::GetAtt {name}", f"pass --parameter {name}=VALUE")
-        return Unresolved(f"Fn::GetAtt {_short(argument)}", "expected [LogicalId, Attribute]")
+        return Unresolved(f"Fn::GetAtt {_short(argument)}", "expected [LogicalId, Attribute]", template_error=True)
 
     def _sub(self, argument: Any) -> Any:
         if isinstance(argument, str):
@@ -130,7 +133,7 @@ class Resolver:
         elif isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str) and isinstance(argument[1], dict):
             text, variables = argument[0], argument[1]
         else:
-            return Unresolved(f"Fn::Sub {_short(argument)}", "expected a string or [string, {variables}]")
+            return Unresolved(f"Fn::Sub {_short(argument)}", "expected a string or [string, {variables}]", template_error=True)
         missing: list[Unresolved] = []
 
         def replace(match: re.Match[str]) -> str:
@@ -153,21 +156,22 @@ class Resolver:
 
         result = _SUB_VARIABLE.sub(replace, text)
         if missing:
-            return Unresolved(f"Fn::Sub {_short(text)}", "; ".join(f"{m.expression}: {m.hint}" for m in missing))
+            hints = "; ".join(f"{m.expression}: {m.hint}" for m in missing)
+            return Unresolved(f"Fn::Sub {_short(text)}", hints, template_error=any(m.template_error for m in missing))
         return result
 
     def _join(self, argument: Any) -> Any:
         argument = self.resolve(argument)
         if not (isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str)):
-            return _first_unresolved(argument) or Unresolved(f"Fn::Join {_short(argument)}", "expected [delimiter, [values]]")
+            return _first_unresolved(argument) or Unresolved(f"Fn::Join {_short(argument)}", "expected [delimiter, [values]]", template_error=True)
         delimiter, items = argument
         if not isinstance(items, list):
-            return _first_unresolved(items) or Unresolved(f"Fn::Join {_short(argument)}", "expected a list of values")
+            return _first_unresolved(items) or Unresolved(f"Fn::Join {_short(argument)}", "expected a list of values", template_error=True)
         unresolved = _first_unresolved(items)
         if unresolved is not None:
             return unresolved
         if not all(isinstance(item, str) for item in items):
-            return Unresolved(f"Fn::Join {_short(argument)}", "every joined value must be a string")
+            return Unresolved(f"Fn::Join {_short(argument)}", "every joined value must be a string", template_error=True)
         return delimiter.join(items)
 
     def _select(self, argument: Any) -> Any:
@@ -180,7 +184,7 @@ class Resolver:
                 return argument[1][int(str(argument[0]))]
             except (ValueError, IndexError):
                 pass
-        return Unresolved(f"Fn::Select {_short(argument)}", "expected [index, [values]] with the index in range")
+        return Unresolved(f"Fn::Select {_short(argument)}", "expected [index, [values]] with the index in range", template_error=True)
 
     def _split(self, argument: Any) -> Any:
         argument = self.resolve(argument)
@@ -189,7 +193,7 @@ class Resolver:
             return unresolved
         if isinstance(argument, list) and len(argument) == 2 and all(isinstance(a, str) for a in argument) and argument[0]:
             return LineList(argument[1].split(argument[0]))
-        return Unresolved(f"Fn::Split {_short(argument)}", "expected [delimiter, string]")
+        return Unresolved(f"Fn::Split {_short(argument)}", "expected [delimiter, string]", template_error=True)
 
     def _find_in_map(self, argument: Any) -> Any:
         argument = self.resolve(argument)
@@ -202,11 +206,11 @@ class Resolver:
                 value = value.get(key) if isinstance(value, dict) else None
             if value is not None:
                 return self.resolve(value)
-        return Unresolved(f"Fn::FindInMap {_short(argument)}", "no such entry in `Mappings`")
+        return Unresolved(f"Fn::FindInMap {_short(argument)}", "no such entry in `Mappings`", template_error=True)
 
     def _if(self, argument: Any) -> Any:
         if not (isinstance(argument, list) and len(argument) == 3 and isinstance(argument[0], str)):
-            return Unresolved(f"Fn::If {_short(argument)}", "expected [condition, value if true, value if false]")
+            return Unresolved(f"Fn::If {_short(argument)}", "expected [condition, value if true, value if false]", template_error=True)
         decided = self.condition(argument[0])
         if isinstance(decided, Unresolved):
             return decided
@@ -215,7 +219,7 @@ class Resolver:
     def condition(self, name: str) -> bool | Unresolved:
         """Evaluate a condition of the template's `Conditions` section."""
         if name not in self.conditions or name in self._evaluating:
-            return Unresolved(f"Condition {name}", "no such condition, or it refers to itself")
+            return Unresolved(f"Condition {name}", "no such condition, or it refers to itself", template_error=True)
         self._evaluating.add(name)
         try:
             return self._condition_value(self.conditions[name])
@@ -242,7 +246,7 @@ class Resolver:
                     return any(parts)
                 if len(parts) == 1:
                     return not parts[0]
-        return Unresolved(f"condition {_short(value)}", "expected Fn::Equals, Fn::And, Fn::Or, Fn::Not or Condition")
+        return Unresolved(f"condition {_short(value)}", "expected Fn::Equals, Fn::And, Fn::Or, Fn::Not or Condition", template_error=True)
 
 
 def _first_unresolved(value: Any) -> Unresolved | None:
