@@ -81,7 +81,14 @@ class Entry:
 
 
 def _statement_json(statement: Statement) -> dict[str, Any]:
-    return {"index": statement.index, "sid": statement.sid, "path": statement.path, "line": statement.line, "conditions": _conditions(statement)}
+    return {
+        "index": statement.index,
+        "sid": statement.sid,
+        "path": statement.path,
+        "line": statement.line,
+        "principal": _principal_scope(statement),
+        "conditions": _conditions(statement),
+    }
 
 
 @dataclass
@@ -292,13 +299,20 @@ def _condition_suffix(statement: Statement) -> str:
     """Say which principals the statement names, unless it names everyone,
     and its conditions: a statement listed under a group may cover only
     part of it."""
-    suffix = ""
-    if statement.principal is not None and not statement.principal.is_everyone():
-        suffix = f", for {_principal_names(statement.principal)}"
-    elif statement.not_principal is not None:
-        suffix = f", for everyone except {_principal_names(statement.not_principal)}"
+    scope = _principal_scope(statement)
+    suffix = f", for {scope}" if scope else ""
     conditions = _conditions(statement)
     return suffix + (f", if {'; '.join(conditions)}" if conditions else ", with no condition")
+
+
+def _principal_scope(statement: Statement) -> str | None:
+    """Name the principals a statement covers, or None when it covers
+    every principal."""
+    if statement.principal is not None and not statement.principal.is_everyone():
+        return _principal_names(statement.principal)
+    if statement.not_principal is not None:
+        return f"everyone except {_principal_names(statement.not_principal)}"
+    return None
 
 
 # Principal names shown per statement before the rest is counted.
