@@ -199,3 +199,15 @@ def test_principal_that_no_caller_has_gets_a_note():
     result = check_no_new_access(old, new, timeout=30)
     assert result.verdict is Verdict.PROVED
     assert result.notes == [f"Statement[0].Principal.AWS: `{bad_root}` names no principal, so it matches no caller"]
+
+
+@pytest.mark.parametrize("length", [600, 5_000])
+def test_long_resource_arn_is_checked(length):
+    # The test of whether one pattern covers another recursed once per
+    # character and overflowed Python's stack at about 500 characters.
+    old = policy(allow(Action="s3:GetObject", Resource="arn:aws:s3:::b/" + "a" * length + "*"))
+    same = policy(allow(Action="s3:GetObject", Resource="arn:aws:s3:::b/" + "a" * length + "*"))
+    new = policy(allow(Action="s3:GetObject", Resource="arn:aws:s3:::b/" + "a" * (length - 1) + "b*"))
+
+    assert check_no_new_access(old, same).verdict is Verdict.PROVED
+    assert_refuted_and_replays(old, new)

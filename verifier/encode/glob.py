@@ -274,27 +274,42 @@ def _literal_end(compiled: Compiled, forward: bool) -> str:
 
 def _covers(outer: tuple[Element, ...], inner: tuple[Element, ...]) -> bool:
     """Match `outer` against `inner` read as a pattern: a sufficient test of
-    inclusion in time proportional to the product of the lengths."""
+    inclusion in time proportional to the product of the lengths.
 
-    @lru_cache(maxsize=None)
-    def fits(i: int, j: int) -> bool:
-        if i == len(outer):
-            return j == len(inner)
-        element = outer[i]
-        if isinstance(element, Many):
-            if fits(i + 1, j):
-                return True
-            return j < len(inner) and _absorbs(element, inner[j]) and fits(i, j + 1)
-        if j == len(inner):
+    The match runs as a set of positions in `outer`, advanced once per
+    element of `inner`, so that its depth does not grow with the pattern
+    (a recursive form overflowed Python's stack on a 500-character ARN).
+    """
+
+    def closure(positions: set[int]) -> set[int]:
+        # A `Many` may match nothing, so the position after it is reached too.
+        pending = list(positions)
+        while pending:
+            i = pending.pop()
+            if i < len(outer) and isinstance(outer[i], Many) and i + 1 not in positions:
+                positions.add(i + 1)
+                pending.append(i + 1)
+        return positions
+
+    positions = closure({0})
+    for piece in inner:
+        following: set[int] = set()
+        for i in positions:
+            if i == len(outer):
+                continue
+            element = outer[i]
+            if isinstance(element, Many):
+                if _absorbs(element, piece):
+                    following.add(i)
+            elif isinstance(element, Lit):
+                if isinstance(piece, Lit) and piece.text == element.text:
+                    following.add(i + 1)
+            elif isinstance(piece, (Lit, One)) and _absorbs(element, piece):
+                following.add(i + 1)
+        if not following:
             return False
-        piece = inner[j]
-        if isinstance(element, Lit):
-            return isinstance(piece, Lit) and piece.text == element.text and fits(i + 1, j + 1)
-        assert isinstance(element, One)
-        single = isinstance(piece, Lit) or isinstance(piece, One)
-        return single and _absorbs(element, piece) and fits(i + 1, j + 1)
-
-    return fits(0, 0)
+        positions = closure(following)
+    return len(outer) in positions
 
 
 def _absorbs(outer: Element, piece: Element) -> bool:
