@@ -330,6 +330,37 @@ Resources:
     assert unchanged.stdout.startswith("0 policies checked")
 
 
+CFN_CHANGES = CI_DATA / "cfn-changes"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "parameters", "expected"),
+    [
+        # An `!If` entry of a role's inline Policies list adds `*`.
+        ("ip-a.yaml", "ip-e.yaml", [], {"Policies[\"admin\"]": "refuted"}),
+        # `Policies: !If [...]` widens the inline policy.
+        ("ip-a.yaml", "pd-b.yaml", [], {"Policies[\"read\"]": "refuted"}),
+        # Dropping a resource's `Condition: IsProd` creates its policy in dev.
+        ("c1.yaml", "c2.yaml", ["Env=dev"], {"PolicyDocument": "refuted"}),
+        ("c1.yaml", "c2.yaml", [], {"PolicyDocument": "unknown"}),
+        # A resource whose condition is false in dev creates nothing there.
+        ("c2.yaml", "c1.yaml", ["Env=dev"], {"PolicyDocument": "removed"}),
+        # The role that the policy names changed through another resource.
+        ("tr-a.yaml", "tr-b.yaml", [], {"PolicyDocument": "unknown"}),
+        ("tr-a.yaml", "tr-a.yaml", [], {}),
+        ("c1.yaml", "c1.yaml", [], {}),
+    ],
+)
+def test_cloudformation_policy_changes(old: str, new: str, parameters: list[str], expected: dict[str, str]):
+    options = [item for value in parameters for item in ("--parameter", value)]
+
+    result = run("check", "--cloudformation", str(CFN_CHANGES / old), str(CFN_CHANGES / new), *options, "--format", "json")
+
+    findings = json.loads(result.stdout)["findings"]
+    outcomes = {next(part for part in expected if part in f["location"]["attribute"]): f["outcome"] for f in findings}
+    assert outcomes == expected, result.stdout
+
+
 def test_cloudformation_known_values_resolve():
     old, new = str(CI_DATA / "template-old.yaml"), str(CI_DATA / "template-new.yaml")
     values = ["--parameter", "Env=prod", "--parameter", "AWS::Partition=aws", "--parameter", "AWS::AccountId=111122223333"]

@@ -24,7 +24,7 @@ from verifier.errors import Issue, PolicyError, UsageError
 from verifier.findings import Finding, Location, Outcome, PolicyChange, invalid_finding
 from verifier.policy.document import EMPTY_POLICY, PolicyDocument
 from verifier.policy.parse import parse_policy_text, validate_policy
-from verifier.sources.intrinsics import Resolver, Unresolved, unresolved_values
+from verifier.sources.intrinsics import REMOVED, Resolver, Unresolved, unresolved_values
 from verifier.sources.template import parse_template
 
 # Properties that hold one policy document, by resource type.
@@ -95,7 +95,14 @@ class _Template:
 
     def policies(self) -> dict[tuple[str, str], Any]:
         """Return the raw policy values of the template by (logical ID,
-        property path), in template order."""
+        property path), in template order.
+
+        A resource with a `Condition` attribute exists only when the
+        condition holds, so its policies are read as `Fn::If` of that
+        condition and `AWS::NoValue`. An entry of an inline `Policies` list
+        that is an intrinsic function (such as `!If`) is resolved to find
+        its policy; one that stays unresolved is returned whole.
+        """
         found: dict[tuple[str, str], Any] = {}
         for logical_id, resource in self.template["Resources"].items():
             if not isinstance(resource, dict):
@@ -104,17 +111,55 @@ class _Template:
             properties = resource.get("Properties")
             if not isinstance(properties, dict):
                 continue
+            condition = resource.get("Condition")
+
+            def guarded(raw: Any) -> Any:
+                if condition is None:
+                    return raw
+                return {"Fn::If": [condition, raw, {"Ref": "AWS::NoValue"}]}
+
             for name in POLICY_PROPERTIES.get(str(resource_type), ()):
                 if name in properties:
-                    found[(str(logical_id), f"Properties.{name}")] = properties[name]
-            if resource_type in INLINE_POLICY_TYPES and isinstance(properties.get("Policies"), list):
-                for position, entry in enumerate(properties["Policies"]):
-                    if not isinstance(entry, dict) or "PolicyDocument" not in entry:
-                        continue
-                    policy_name = self.resolver.resolve(entry.get("PolicyName", str(position)))
-                    label = json.dumps(policy_name if isinstance(policy_name, str) else str(position))
-                    found[(str(logical_id), f"Properties.Policies[{label}].PolicyDocument")] = entry["PolicyDocument"]
+                    found[(str(logical_id), f"Properties.{name}")] = guarded(properties[name])
+            if resource_type in INLINE_POLICY_TYPES and "Policies" in properties:
+                for path, raw in self._inline_policies(properties["Policies"]):
+                    found[(str(logical_id), path)] = guarded(raw)
         return found
+
+    def _inline_policies(self, policies: Any) -> list[tuple[str, Any]]:
+        """List (property path, raw policy) for the entries of a `Policies`
+        property, resolving the intrinsic functions around entries."""
+        entries = policies
+        if not isinstance(policies, list):
+            entries = self.resolver.resolve(policies)
+            if isinstance(entries, Unresolved):
+                return [("Properties.Policies", policies)]
+            if not isinstance(entries, list):
+                return []
+        found = []
+        for position, entry in enumerate(entries):
+            if not isinstance(entry, dict) or _is_function(entry):
+                resolved = self.resolver.resolve(entry)
+                if resolved is REMOVED:
+                    continue
+                if isinstance(resolved, Unresolved):
+                    found.append((f"Properties.Policies[{position}]", entry))
+                    continue
+                entry = resolved
+            if not isinstance(entry, dict) or "PolicyDocument" not in entry:
+                continue
+            policy_name = self.resolver.resolve(entry.get("PolicyName", str(position)))
+            label = json.dumps(policy_name if isinstance(policy_name, str) else str(position))
+            found.append((f"Properties.Policies[{label}].PolicyDocument", entry["PolicyDocument"]))
+        return found
+
+
+def _is_function(value: dict[Any, Any]) -> bool:
+    """Return whether a mapping is an intrinsic function such as `Fn::If`."""
+    if len(value) != 1:
+        return False
+    name = str(next(iter(value)))
+    return name in ("Ref", "Condition") or name.startswith("Fn::")
 
 
 def _paired_policies(old: _Template, new: _Template) -> dict[tuple[str, str], tuple[Any, Any]]:
@@ -136,6 +181,12 @@ def _change(location: Location, old: _Template, old_raw: Any, new: _Template, ne
 
     new_value = new.resolver.resolve(new_raw)
     old_value = old.resolver.resolve(old_raw) if old_raw is not _MISSING else _MISSING
+    # `AWS::NoValue` through a resource's false `Condition` or an `!If`:
+    # that version has no such policy.
+    if old_value is REMOVED:
+        old_value = _MISSING
+    if new_value is REMOVED:
+        return None if old_value is _MISSING else Finding(location, Outcome.REMOVED, old_name=old_label)
     if old_value is not _MISSING and _same(old_value, new_value):
         # Equal values with unresolved parts are equal only as text: the
         # same `!FindInMap [Buckets, !Ref Env, Name]` reads a changed Mappings
@@ -205,14 +256,24 @@ _SHARED_SECTIONS = ("Parameters", "Mappings", "Conditions")
 def _same_inputs(old: _Template, old_raw: Any, new: _Template, new_raw: Any) -> bool:
     """Return whether two raw policy values are the same expression over the
     same inputs: the same text, the same Parameters, Mappings and Conditions
-    sections, and the same definition of every resource they refer to."""
+    sections, and the same definition of every resource they refer to,
+    directly or through other resources."""
     if _canonical(old_raw) != _canonical(new_raw):
         return False
     for section in _SHARED_SECTIONS:
         if _canonical(old.template.get(section)) != _canonical(new.template.get(section)):
             return False
     old_resources, new_resources = old.template["Resources"], new.template["Resources"]
-    return all(_canonical(old_resources.get(name)) == _canonical(new_resources.get(name)) for name in _referenced_names(new_raw))
+    names = _referenced_names(new_raw)
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if _canonical(old_resources.get(name)) != _canonical(new_resources.get(name)):
+            return False
+        for referenced in _referenced_names(new_resources.get(name)) - names:
+            names.add(referenced)
+            pending.append(referenced)
+    return True
 
 
 _SUB_NAME = re.compile(r"\$\{([^!}][^}.]*)")
