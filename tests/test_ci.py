@@ -144,6 +144,26 @@ def test_git_base_broken_policy_is_invalid(policy_repo: Path):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("dev-new.json", '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::x/*"'),
+        ("dev-new.yaml", "Version: '2012-10-17'\nStatement:\n  - Effect: Allow\n    Principal: {AWS: [a, b}\n"),
+    ],
+    ids=["truncated JSON", "broken YAML"],
+)
+def test_git_base_unparsable_policy_is_invalid(policy_repo: Path, name: str, text: str):
+    # A file that does not parse at all is still a policy when its text
+    # names a Statement and an Effect; skipping it would let the run pass.
+    (policy_repo / "policies" / name).write_text(text)
+
+    result = run("check", "--base", "main", "policies")
+
+    assert result.exit_code == 2, result.output
+    assert f"policies/{name}" in result.stdout
+    assert f"skipped (no policy document): policies/{name}" not in result.stdout
+
+
 def test_git_base_paths_limit_the_check(policy_repo: Path):
     result = run("check", "--base", "main", "--format", "json", "policies/jobs-queue.json")
 

@@ -15,6 +15,7 @@ expect.
 from __future__ import annotations
 
 import json
+import re
 import logging
 import subprocess
 from dataclasses import dataclass
@@ -150,7 +151,9 @@ def _read_version(data: bytes | None, source: str | None) -> _Version:
 
 def looks_like_policy(data: bytes) -> bool:
     """Tell whether a file that failed validation was meant as a policy: it
-    decodes to a mapping with a `Statement` key or a policy `Version`."""
+    decodes to a mapping with a `Statement` key or a policy `Version`, or,
+    when it does not parse at all, its text names both a `Statement` and an
+    `Effect`, as a policy cut short or mistyped does."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -162,10 +165,14 @@ def looks_like_policy(data: bytes) -> bool:
         try:
             value = yaml.safe_load(text)
         except yaml.YAMLError:
-            return False
+            return _POLICY_WORDS.search(text) is not None
     if not isinstance(value, dict):
         return False
     return "Statement" in value or value.get("Version") in (VERSION_2012, VERSION_2008)
+
+
+# `Statement` followed somewhere by `Effect`, each as a key in JSON or YAML.
+_POLICY_WORDS = re.compile(r"""["']?Statement["']?\s*:.*?["']?Effect["']?\s*:""", re.DOTALL)
 
 
 def _has_policy_suffix(path: str | None) -> bool:
