@@ -504,6 +504,23 @@ def test_accepted_policy_file(repo: Path):
     assert finding.accepted[0].policy_file == "accepted/app-s3.json"
 
 
+def test_accepted_policy_file_is_not_checked(repo: Path):
+    # The file lists access granted on purpose; checked as a new policy it
+    # would always be new access, so accepting a change would fail the run.
+    write(repo, "accepted/app-s3.json", policy(allow("s3:GetObject", "arn:aws:s3:::reports/*")))
+    text = CONFIG.replace(
+        'policy = { Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::reports/*" }] }',
+        'policy_file = "accepted/app-s3.json"',
+    )
+    (repo / ".iamverify.toml").write_text(text)
+
+    result = run("check", "--base", "HEAD", "--format", "json")
+
+    files = {f["location"]["file"] for f in json.loads(result.stdout)["findings"]}
+    assert "policies/app.json" in files
+    assert "accepted/app-s3.json" not in files
+
+
 # --- Reports ----------------------------------------------------------------
 
 

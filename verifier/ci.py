@@ -86,6 +86,9 @@ def run_command(options: RunOptions, output_format: str, reports: tuple[str, ...
     config = options.config()
     items, skipped = collect(options)
     origin = _source_root(options)
+    if config is not None:
+        accepted_files = config.accepted_policy_files()
+        items = [item for item in items if Path(os.path.abspath(origin / item.location.file)) not in accepted_files]
     findings = check_items(items, config, origin, options.timeout, options.known_actions_only, options.today or today_utc())
     return write_reports(Run(findings, skipped), output_format, targets)
 
@@ -139,7 +142,10 @@ def run_properties(
     findings: list[Finding] = []
     skipped: list[str] = []
     matched: set[int] = set()
+    accepted_files = config.accepted_policy_files()
     for path in policy_files(config, paths):
+        if path in accepted_files:
+            continue
         relative = config.relative(path)
         rules = config.properties_for(Target(relative))
         matched.update(rule.index for rule in rules)

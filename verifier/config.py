@@ -207,6 +207,12 @@ class Config:
         except ValueError:
             return None
 
+    def accepted_policy_files(self) -> set[Path]:
+        """Return the absolute paths of the `policy_file`s of accepted
+        changes. They describe access granted on purpose, not a policy that
+        AWS applies, so runs leave them out."""
+        return {Path(os.path.abspath(self.root / entry.policy_file)) for entry in self.accepted if entry.policy_file}
+
     def properties_for(self, target: Target) -> list[PropertyRule]:
         return [rule for rule in self.properties if rule.matches(target)]
 
