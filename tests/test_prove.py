@@ -476,6 +476,20 @@ def test_who_can_lists_statements_per_group():
     assert by_name[THEIRS].undecided == ()
 
 
+def test_who_can_names_user_and_role_despite_account_deny():
+    # The account appears only in a Deny, so the groups stay the user and
+    # the role (with its path) that the Allow statements name.
+    role = f"arn:aws:iam::{THEIRS}:role/path/Deployer"
+    user = f"arn:aws:iam::{THEIRS}:user/bob"
+    document = policy(
+        {"Effect": "Allow", "Principal": {"AWS": role}, "Action": "sts:AssumeRole"},
+        {"Effect": "Allow", "Principal": {"AWS": user}, "Action": "sts:AssumeRole"},
+        {"Effect": "Deny", "Principal": {"AWS": THEIRS}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "nope"}}},
+    )
+
+    assert scopes(document) == {("role", role), ("user", user)}
+
+
 def test_who_can_text_shows_denials(tmp_path):
     from click.testing import CliRunner
 

@@ -193,7 +193,9 @@ def _possible(assertions: list[z3.BoolRef], request: SymRequest, kinds: tuple[in
 
 @dataclass
 class _Names:
-    roles: set[tuple[str, str, str]]
+    # (partition, account, role name) of each role ARN, mapped to the ARN
+    # as the policy writes it, path included.
+    roles: dict[tuple[str, str, str], str]
     account_principals: set[str]
     principals: set[str]
     accounts: set[str]
@@ -205,7 +207,7 @@ class _Names:
 
 def _names(policy: PolicyDocument) -> _Names:
     named = named_in(policy)
-    names = _Names(set(), set(), set(), set(named.accounts), set(named.orgs), set(), set(), set(named.canonical_users))
+    names = _Names({}, set(), set(), set(named.accounts), set(named.orgs), set(), set(), set(named.canonical_users))
     for statement in policy.statements:
         for element in (statement.principal, statement.not_principal):
             if element is None:
@@ -220,7 +222,7 @@ def _names(policy: PolicyDocument) -> _Names:
                     names.principals.add(name)
                 parts = name.split(":", 5)
                 if len(parts) == 6 and parts[2] == "iam" and parts[5].startswith("role/"):
-                    names.roles.add((parts[1], parts[4], parts[5].rsplit("/", 1)[-1]))
+                    names.roles[(parts[1], parts[4], parts[5].rsplit("/", 1)[-1])] = name
             names.services.update(element.service)
             names.federated.update(element.federated)
     return names
@@ -241,11 +243,11 @@ def _entry_for(policy: PolicyDocument, found: Request, named: _Names) -> Entry:
     if parsed.kind == Kind.CANONICAL_USER and parsed.name in named.canonical_users:
         scope, name = "canonical-user", parsed.name
     elif parsed.kind == Kind.SESSION and (parsed.partition, parsed.account, parsed.role) in named.roles:
-        scope, name = "role", f"arn:{parsed.partition}:iam::{parsed.account}:role/{parsed.role}"
-    elif parsed.kind in Kind.IN_ACCOUNT and parsed.account in named.account_principals:
-        scope, name = "account", parsed.account
+        scope, name = "role", named.roles[(parsed.partition, parsed.account, parsed.role)]
     elif parsed.kind in Kind.ARN and found.principal in named.principals:
         scope, name = ("user" if parsed.kind == Kind.USER else "principal"), found.principal
+    elif parsed.kind in Kind.IN_ACCOUNT and parsed.account in named.account_principals:
+        scope, name = "account", parsed.account
     elif parsed.kind in Kind.IN_ACCOUNT and parsed.account in named.accounts:
         scope, name = "account", parsed.account
     elif parsed.kind in Kind.IN_ACCOUNT and isinstance(org, str) and org in named.orgs:
@@ -267,6 +269,8 @@ def _covers(entry: Entry, request: SymRequest) -> z3.BoolRef:
         _, _, rest = entry.name.partition("arn:")
         partition, _, rest = rest.partition(":iam::")
         account, _, role = rest.partition(":role/")
+        # A session ARN names the role without its path.
+        role = role.rsplit("/", 1)[-1]
         return z3.And(
             model.kind == Kind.SESSION, model.partition == literal(partition), model.account == literal(account), model.role == literal(role)
         )
