@@ -523,6 +523,9 @@ def test_wildcard_external_id_is_noted():
     assert result.verdict is Verdict.PROVED
     assert any("accepts any sts:ExternalId" in note for note in result.notes)
     assert exact_result.verdict is Verdict.PROVED
+    for condition in ({"StringLike": {"sts:ExternalId": "?*"}}, {"Null": {"sts:ExternalId": "false"}}, {"StringEquals": {"sts:ExternalId": "${aws:PrincipalAccount}"}}):
+        loose = prove(trust({"AWS": THEIRS}, condition), Property.NO_CONFUSED_DEPUTY, Zone(accounts=(OURS,)))
+        assert any("does not protect against the confused deputy problem" in note for note in loose.notes), condition
     assert not any("ExternalId" in note for note in exact_result.notes)
 
 

@@ -167,14 +167,27 @@ def wildcard_external_id_notes(policy: PolicyDocument) -> list[str]:
     for statement in policy.allow_statements:
         for condition in statement.conditions:
             operator = condition.operator.text
-            if condition.key_name != "sts:externalid" or "Like" not in operator or "NotLike" in operator:
+            if condition.key_name != "sts:externalid":
                 continue
-            if any(value and set(value) <= {"*"} for value in condition.values):
-                notes.append(
-                    f"{condition.path}: `{operator}` with `*` accepts any sts:ExternalId, so it does not protect "
-                    "against the confused deputy problem; require the value agreed with the third party"
-                )
+            if operator == "Null" and any(value.lower() == "false" for value in condition.values):
+                accepts = "`Null` false accepts any sts:ExternalId that is present"
+            elif "Like" in operator and "NotLike" not in operator and any(_matches_any_text(value) for value in condition.values):
+                accepts = f"`{operator}` with a pattern of only wildcards accepts any sts:ExternalId"
+            elif "NotLike" not in operator and "Not" not in operator and any("${" in value for value in condition.values):
+                accepts = f"`{operator}` with a policy variable accepts an sts:ExternalId that the caller can derive"
+            else:
+                continue
+            notes.append(
+                f"{condition.path}: {accepts}, so it does not protect against the confused deputy problem; "
+                "require the value agreed with the third party"
+            )
     return notes
+
+
+def _matches_any_text(pattern: str) -> bool:
+    """Whether a Like pattern of only `*` and `?` matches any value of some
+    length onward, such as `*` or `?*`."""
+    return "*" in pattern and set(pattern) <= {"*", "?"}
 
 
 def _federated_note(policy: PolicyDocument, kind: str, deadline: Deadline) -> list[str]:
