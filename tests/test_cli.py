@@ -417,6 +417,21 @@ def test_evaluate_rejects_unparsable_typed_value(write_policy):
     assert json.loads(result.stdout)["verdict"] == "invalid"
 
 
+def test_evaluate_rejects_repeated_single_valued_key(write_policy):
+    policy = write_policy("policy.json", READ_ONLY)
+
+    result = run(
+        "evaluate", policy,
+        "--action", "s3:GetObject",
+        "--resource", "arn:aws:s3:::reports/a",
+        "--context", "aws:SourceIp=203.0.113.5",
+        "--context", "aws:SourceIp=203.0.113.6",
+    )
+
+    assert result.exit_code == 2
+    assert "--context aws:SourceIp: 2 values given, but AWS documents aws:SourceIp as single-valued" in result.stderr
+
+
 def test_missing_argument_is_usage_error(write_policy):
     old = write_policy("old.json", READ_ONLY)
 

@@ -332,6 +332,7 @@ def evaluate(policy: str, action: str, resource: str, principal: str | None, con
     aws:CurrentTime).
     """
     from verifier.evaluate import Request, evaluate as evaluate_request
+    from verifier.keys import documented_single_valued
     from verifier.report import decision_json, decision_text
 
     document = _load_all(policy, output_format=output_format)[0]
@@ -349,6 +350,11 @@ def evaluate(policy: str, action: str, resource: str, principal: str | None, con
         context={k: v[0] if len(v) == 1 else tuple(v) for k, v in context.items()},
     )
     invalid = [message for key, values in context.items() for value in values if (message := _invalid_context_value(key, value))]
+    invalid += [
+        f"--context {key}: {len(values)} values given, but AWS documents {key} as single-valued; give it once"
+        for key, values in context.items()
+        if len(values) > 1 and documented_single_valued(key.lower())
+    ]
     if invalid:
         for message in invalid:
             click.echo(f"error: {message}", err=True)

@@ -139,6 +139,15 @@ def documented_type(key: str) -> KeyType | None:
     return DOCUMENTED_TYPES.get(key) or _SERVICE_TYPES.get((service_type or "").removeprefix("ArrayOf"))
 
 
+def documented_single_valued(key: str) -> bool:
+    """Whether AWS documents a lowercase condition key as taking one value:
+    a typed global key, or a service key whose type is not `ArrayOf...`."""
+    if key in DOCUMENTED_TYPES:
+        return True
+    service_type = _service_key_type(key)
+    return service_type is not None and not service_type.startswith("ArrayOf")
+
+
 def _service_key_type(key: str) -> str | None:
     """Return the documented type of a service-specific key from the bundled
     reference, or None for global `aws:` keys and unknown keys."""
