@@ -490,6 +490,22 @@ def test_who_can_names_user_and_role_despite_account_deny():
     assert scopes(document) == {("role", role), ("user", user)}
 
 
+def test_identity_policy_error_as_json(tmp_path):
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+
+    path = tmp_path / "identity.json"
+    path.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    for args in (["who-can", str(path)], ["prove", "no-public-access", str(path)]):
+        result = CliRunner().invoke(cli, [*args, "--format", "json"])
+
+        assert result.exit_code == 2, result.output
+        payload = json.loads(result.stdout)
+        assert payload["verdict"] == "invalid"
+        assert "looks like an identity policy" in payload["errors"][0]["message"]
+
+
 def test_who_can_text_shows_denials(tmp_path):
     from click.testing import CliRunner
 

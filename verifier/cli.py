@@ -11,7 +11,7 @@ import json
 import logging
 import math
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import click
 
@@ -173,12 +173,13 @@ def check(
 
     deadline = Deadline(timeout)
     result = _guarded(
-        lambda: check_no_new_access(old_policy, new_policy, timeout=timeout, known_actions_only=known_actions_only)
+        lambda: check_no_new_access(old_policy, new_policy, timeout=timeout, known_actions_only=known_actions_only),
+        output_format,
     )
     listing = None
     if result.verdict is Verdict.REFUTED:
         remaining = max(0.1, deadline.remaining_ms() / 1000)
-        listing = _guarded(lambda: list_new_access(old_policy, new_policy, timeout=remaining))
+        listing = _guarded(lambda: list_new_access(old_policy, new_policy, timeout=remaining), output_format)
         if listing.entries and UNNAMED_ACTION_NOTE in result.notes:
             # The listing found defined actions after the check's own search
             # ran out of time, so the note points to the listing instead.
@@ -217,8 +218,8 @@ def compare(first: str, second: str, output_format: str, timeout: float) -> None
 
     a, b = _load_all(first, second, output_format=output_format)
     deadline = Deadline(timeout)
-    a_not_b = _guarded(lambda: check_no_new_access(b, a, timeout=timeout))
-    b_not_a = _guarded(lambda: check_no_new_access(a, b, timeout=max(0.1, deadline.remaining_ms() / 1000)))
+    a_not_b = _guarded(lambda: check_no_new_access(b, a, timeout=timeout), output_format)
+    b_not_a = _guarded(lambda: check_no_new_access(a, b, timeout=max(0.1, deadline.remaining_ms() / 1000)), output_format)
     unknown = [r for r in (a_not_b, b_not_a) if r.verdict is Verdict.UNKNOWN]
     if unknown:
         relation = "unknown"
@@ -361,7 +362,7 @@ def evaluate(policy: str, action: str, resource: str, principal: str | None, con
         if output_format == "json":
             click.echo(json.dumps({"verdict": "invalid", "errors": [{"option": "--context", "message": m} for m in invalid]}, indent=2))
         sys.exit(EXIT_INVALID)
-    decision = _guarded(lambda: evaluate_request(document, request))
+    decision = _guarded(lambda: evaluate_request(document, request), output_format)
     if output_format == "json":
         click.echo(json.dumps(decision_json(decision), indent=2))
     else:
@@ -517,7 +518,7 @@ def _prove_command(prop_name: str, summary: str) -> None:
 
         zone = _zone(**zone_options)
         document = _load_all(policy, output_format=output_format)[0]
-        result = _guarded(lambda: prove_property(document, Property(prop_name), zone, timeout=timeout))
+        result = _guarded(lambda: prove_property(document, Property(prop_name), zone, timeout=timeout), output_format)
         if output_format == "json":
             payload = prove_json(result)
             payload["zone"] = zone.to_json()
@@ -577,7 +578,7 @@ def who_can(policy: str, output_format: str, timeout: float) -> None:
     from verifier.who_can import who_can as describe, who_can_json, who_can_text
 
     document = _load_all(policy, output_format=output_format)[0]
-    result = _guarded(lambda: describe(document, timeout=timeout))
+    result = _guarded(lambda: describe(document, timeout=timeout), output_format)
     if output_format == "json":
         click.echo(json.dumps(who_can_json(result), indent=2))
     else:
@@ -607,21 +608,27 @@ def _load_all(*paths: str, output_format: str = "text") -> list[PolicyDocument]:
     return documents
 
 
-def _guarded(action: Callable[[], Any]) -> Any:
+def _guarded(action: Callable[[], Any], output_format: str = "text") -> Any:
     """Run a command's main work, turning every failure into a one-line
-    message and its exit code instead of a traceback."""
+    message and its exit code instead of a traceback. With `--format json`,
+    stdout also gets one JSON object that names the error."""
+
+    def stop(message: str, code: int) -> NoReturn:
+        click.echo(message, err=True)
+        if output_format == "json":
+            verdict = "invalid" if code == EXIT_INVALID else "unknown"
+            click.echo(json.dumps({"verdict": verdict, "errors": [{"message": message.removeprefix("error: ")}]}, indent=2))
+        sys.exit(code)
+
     try:
         return action()
     except VerifierError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(error.exit_code)
+        stop(f"error: {error}", error.exit_code)
     except RecursionError:
-        click.echo("error: the policy is nested too deeply to encode", err=True)
-        sys.exit(EXIT_UNKNOWN)
+        stop("error: the policy is nested too deeply to encode", EXIT_UNKNOWN)
     except Exception as error:  # noqa: BLE001 - the CLI must never print a traceback
         logger.debug("internal error", exc_info=True)
-        click.echo(f"internal error: {type(error).__name__}: {error}; rerun with -v for details", err=True)
-        sys.exit(EXIT_UNKNOWN)
+        stop(f"internal error: {type(error).__name__}: {error}; rerun with -v for details", EXIT_UNKNOWN)
 
 
 def main() -> None:
