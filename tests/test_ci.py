@@ -572,6 +572,16 @@ def test_report_into_missing_folder_is_usage_error(tmp_path: Path):
     assert result.stdout == ""
 
 
+def test_other_reports_written_beside_unwritable_one(tmp_path: Path):
+    missing = tmp_path / "missing" / "out.sarif"
+    markdown = tmp_path / "out.md"
+
+    result = run("check", "--terraform-plan", str(CI_DATA / "plan.json"), "--report", f"sarif={missing}", "--report", f"markdown={markdown}")
+
+    assert result.exit_code == 2
+    assert "cannot write" in markdown.read_text()
+
+
 def test_failed_report_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from verifier import ci
     from verifier.errors import UsageError

@@ -240,8 +240,18 @@ def run_reporting_errors(action: Callable[[], int], output_format: str, reports:
     in `output_format` (except text, because the error message goes to
     stderr anyway), write it to each `FORMAT=PATH` of `reports`, and raise
     the error again."""
-    targets = [parse_report_target(target) for target in reports]
+    targets: list[tuple[str, str]] = []
+    invalid: list[UsageError] = []
+    for target in reports:
+        try:
+            targets.append(parse_report_target(target))
+        except UsageError as error:
+            invalid.append(error)
     try:
+        # A report path that cannot be written stops the run, but the other
+        # reports still name the error.
+        if invalid:
+            raise invalid[0]
         return action()
     except VerifierError as error:
         run = Run([], error=str(error), error_exit_code=error.exit_code)
