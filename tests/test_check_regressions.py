@@ -211,3 +211,19 @@ def test_long_resource_arn_is_checked(length):
 
     assert check_no_new_access(old, same).verdict is Verdict.PROVED
     assert_refuted_and_replays(old, new)
+
+
+def test_account_id_and_root_arn_grant_the_same_callers():
+    # AWS stores a bare account ID in Principal as the account's root ARN.
+    # In a policy whose ARNs all name the `aws` partition, the two forms
+    # must prove equal both ways instead of differing by a made-up partition.
+    resource = "arn:aws:s3:::b/*"
+    by_arn = policy(allow(Principal={"AWS": "arn:aws:iam::555566667777:root"}, Action="s3:GetObject", Resource=resource))
+    by_id = policy(allow(Principal={"AWS": "555566667777"}, Action="s3:GetObject", Resource=resource))
+    anywhere = policy(allow(Principal={"AWS": "555566667777"}, Action="s3:GetObject", Resource="arn:*:s3:::b/*"))
+
+    assert check_no_new_access(by_arn, by_id).verdict is Verdict.PROVED
+    assert check_no_new_access(by_id, by_arn).verdict is Verdict.PROVED
+    # A wildcard partition leaves every partition open, so the ID form then
+    # also covers callers that the aws root ARN does not.
+    assert_refuted_and_replays(by_arn, anywhere)

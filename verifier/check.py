@@ -32,7 +32,7 @@ import z3
 from verifier.encode.logic import all_of, any_of, literal
 from verifier.encode import glob
 from verifier.encode.principal import Kind, principal_text, unmatched_principal_notes
-from verifier.encode.request import SymRequest
+from verifier.encode.request import SymRequest, named_partitions
 from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower, compile_action, service_of
 from verifier.encode.strings import match_regex, to_regex
 from verifier.errors import InternalError, UnsupportedFeatureError
@@ -221,6 +221,7 @@ class NoNewAccessProblem:
         policies = [old, new] if accepted is None else [old, new, accepted]
         self.request = SymRequest(analyze_keys(policies))
         self.request.uses_principal = any(policy.names_principals for policy in policies)
+        self.request.partitions = named_partitions(policies)
         self.display_names = _display_names(*policies)
         self.new_allows = [EncodedStatement(s, self.request) for s in new.allow_statements]
         self.old_allows = [EncodedStatement(s, self.request) for s in old.allow_statements]

@@ -37,7 +37,7 @@ import z3
 
 from verifier.encode.logic import all_of, any_of, literal
 from verifier.encode.principal import Kind, chars_except, claim_provider, unmatched_principal_notes
-from verifier.encode.request import SymRequest
+from verifier.encode.request import SymRequest, named_partitions
 from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower
 from verifier.errors import InternalError, UnsupportedFeatureError, UsageError
 from verifier.evaluate import Request, evaluate
@@ -217,6 +217,7 @@ def _prove_property(
             infos[name] = KeyInfo(name=name, type=KeyType.STRING, multivalued=multivalued, bound=1, well_typed=True)
     request = SymRequest(infos)
     request.uses_principal = True
+    request.partitions = named_partitions([policy])
     for name in search.extra_keys:
         request.key(name)
     base = allowed_constraints(policy, request, kind)

@@ -20,7 +20,7 @@ import z3
 
 from verifier.encode.logic import any_of, literal
 from verifier.encode.principal import Kind, parse_principal
-from verifier.encode.request import SymRequest
+from verifier.encode.request import SymRequest, named_partitions
 from verifier.errors import InternalError, UnsupportedFeatureError
 from verifier.evaluate import Request, evaluate
 from verifier.keys import analyze_keys
@@ -114,6 +114,7 @@ def _who_can(policy: PolicyDocument, kind: str, deadline: Deadline) -> WhoCanRes
 
     request = SymRequest(analyze_keys([policy]))
     request.uses_principal = True
+    request.partitions = named_partitions([policy])
     base = allowed_constraints(policy, request, kind)
     named = _names(policy)
     kinds = (*Kind.ARN, Kind.FEDERATED) if kind == "trust" else Kind.ALL

@@ -7,12 +7,15 @@ a request and its lowercased form match the same statements.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 import z3
 
 from verifier.encode.principal import Kind, PrincipalModel
 from verifier.keys import KeyInfo, KeyType
+from verifier.policy.document import PolicyDocument
 
 
 # Actions a federated identity calls, in lowercase like the request action.
@@ -78,6 +81,9 @@ class SymRequest:
         # True when a statement names principals; otherwise a counterexample
         # leaves the principal out, as the identity-policy case needs.
         self.uses_principal = False
+        # Partitions that a principal in an ARN form may have; empty for any.
+        # See `named_partitions`.
+        self.partitions: tuple[str, ...] = ()
         self.principal_model = PrincipalModel()
         self.infos = keys
         self.keys: dict[str, KeyModel] = {}
@@ -111,6 +117,8 @@ class SymRequest:
         with AWS credentials or is anonymous
         (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html)."""
         facts = self.principal_model.cases(self.keys, (kind,))[0][1]
+        if self.partitions and kind in Kind.ARN:
+            facts.append(z3.Or(*[self.principal_model.partition == z3.StringVal(p) for p in self.partitions]))
         if kind == Kind.FEDERATED:
             facts.append(z3.Or(*[self.action == z3.StringVal(name) for name in FEDERATION_ACTIONS]))
         return facts
@@ -154,3 +162,37 @@ class SymRequest:
         is_v6 = z3.Bool(f"{name}!v6")
         domain.append(z3.Or(is_v6, z3.ULT(address, z3.BitVecVal(1 << 32, 128))))
         return Element(is_v6=is_v6, address=address, parses=parses)
+
+
+_ARN_PARTITION = re.compile(r"arn:([^:]*):")
+
+
+def named_partitions(policies: list[PolicyDocument]) -> tuple[str, ...]:
+    """Return the partitions that the ARNs of the policies name, or () when
+    they name none or one of them puts a wildcard or variable there.
+
+    Partitions are isolated: a principal of `aws-cn` cannot reach a resource
+    in `aws`, so the policies' own ARNs show where they apply. The docs do
+    not say how a bare account ID in Principal reads outside `aws`; with
+    this restriction, `"111122223333"` and `arn:aws:iam::111122223333:root`
+    grant the same callers in a policy whose ARNs all name `aws`.
+    """
+    texts: list[str] = []
+    for policy in policies:
+        for statement in policy.statements:
+            for element in (statement.principal, statement.not_principal):
+                if element is not None:
+                    texts += element.aws
+            texts += list(statement.resources or ()) + list(statement.not_resources or ())
+            for condition in statement.conditions:
+                texts += [value for value in condition.values if value.startswith("arn:")]
+    found: dict[str, None] = {}
+    for text in texts:
+        match = _ARN_PARTITION.match(text)
+        if match is None:
+            continue
+        partition = match.group(1)
+        if not partition or any(char in partition for char in "*?$"):
+            return ()
+        found[partition] = None
+    return tuple(found)
