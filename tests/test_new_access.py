@@ -81,3 +81,20 @@ def test_listing_expands_shared_queries():
     listed = [entry.action for entry in listing.entries]
     assert len(listed) == len(set(listed))
     assert set(listed) == set(default_catalog().actions_matching("s3:Get*"))
+
+
+def test_long_listing_counted_per_service():
+    from verifier.new_access import MAX_LISTED_ACTIONS, listing_text
+
+    old = document({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::x/y"})
+    new = document({"Effect": "Allow", "Action": ["s3:*", "ec2:*"], "Resource": "*"})
+
+    listing = list_new_access(old, new, timeout=60)
+    lines = listing_text(listing)
+
+    assert len(listing.entries) > MAX_LISTED_ACTIONS
+    assert lines[0] == f"  newly allowed actions ({len(listing.entries)}):"
+    assert "so counted per service" in lines[1]
+    services = [line.strip().split(":")[0] for line in lines[2:]]
+    assert services == ["ec2", "s3"]
+    assert len(lines) == 4

@@ -198,11 +198,18 @@ def _conditions(statement: Statement) -> dict[str, dict[str, list[str]]]:
     return block
 
 
+# Actions listed one per line before the text listing counts them per
+# service and access level instead (`Action: "*"` newly allows over 20,000).
+MAX_LISTED_ACTIONS = 200
+
+
 def listing_text(listing: NewAccessListing) -> list[str]:
     """Text lines of the listing, grouped by service and access level."""
     if not listing.entries and not listing.undecided:
         return ["  no action that AWS defines is newly allowed"]
     lines = [f"  newly allowed actions ({len(listing.entries)}):"]
+    if len(listing.entries) > MAX_LISTED_ACTIONS:
+        return lines + _counted_lines(listing)
     group: tuple[str, str | None] | None = None
     for entry in listing.entries:
         if (entry.service, entry.access_level) != group:
@@ -211,6 +218,25 @@ def listing_text(listing: NewAccessListing) -> list[str]:
         where = ", ".join(_resources(entry.statements))
         conditional = " with conditions" if any(s.conditions for s in entry.statements) else ""
         lines.append(f"      {entry.action} on {where}{conditional}")
+    return lines + _listing_status(listing)
+
+
+def _counted_lines(listing: NewAccessListing) -> list[str]:
+    """Count the newly allowed actions per service and access level."""
+    counts: dict[str, dict[str, int]] = {}
+    for entry in listing.entries:
+        levels = counts.setdefault(entry.service, {})
+        level = entry.access_level or "unknown access level"
+        levels[level] = levels.get(level, 0) + 1
+    lines = [f"    more than {MAX_LISTED_ACTIONS}, so counted per service; --format json lists each action"]
+    for service, levels in counts.items():
+        detail = ", ".join(f"{level} {count}" for level, count in levels.items())
+        lines.append(f"    {service}: {sum(levels.values())} ({detail})")
+    return lines + _listing_status(listing)
+
+
+def _listing_status(listing: NewAccessListing) -> list[str]:
+    lines = []
     if listing.undecided:
         lines.append(f"  undecided (no answer in time or unsupported): {', '.join(listing.undecided)}")
     if not listing.complete:

@@ -30,6 +30,9 @@ from verifier.policy.document import Statement
 from verifier.report import request_json
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+# Actions named in a result's message; the `newlyAllowedActions` property
+# keeps them all.
+MAX_MESSAGE_ACTIONS = 20
 
 _RULES = [
     {
@@ -213,7 +216,10 @@ def _new_access_result(finding: Finding, statement: Statement) -> dict[str, Any]
             properties["counterexample"] = request_json(request)
     actions = finding.actions_granted_by(statement)
     if actions:
-        parts.append(f"Newly allowed actions: {', '.join(actions)}.")
+        shown = ", ".join(actions[:MAX_MESSAGE_ACTIONS])
+        if len(actions) > MAX_MESSAGE_ACTIONS:
+            shown += f" and {len(actions) - MAX_MESSAGE_ACTIONS} more"
+        parts.append(f"Newly allowed actions ({len(actions)}): {shown}.")
         properties["newlyAllowedActions"] = actions
     sarif_result = _result("new-access", " ".join(parts), finding.location, statement.line or finding.location.line)
     if properties:
