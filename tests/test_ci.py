@@ -381,6 +381,16 @@ def test_cloudformation_policy_changes(old: str, new: str, parameters: list[str]
     assert outcomes == expected, result.stdout
 
 
+def test_cloudformation_unknown_parameter_name_is_usage_error():
+    old, new = str(CI_DATA / "template-old.yaml"), str(CI_DATA / "template-new.yaml")
+
+    result = run("check", "--cloudformation", old, new, "--parameter", "Evn=dev", "--parameter", "AWS::AccountId=1234")
+
+    assert result.exit_code == 2
+    assert "--parameter Evn: not a parameter, pseudo parameter or resource of" in result.stderr
+    assert "--parameter AWS::AccountId=1234: invalid value: expected a 12-digit account ID" in result.stderr
+
+
 def test_cloudformation_known_values_resolve():
     old, new = str(CI_DATA / "template-old.yaml"), str(CI_DATA / "template-new.yaml")
     values = ["--parameter", "Env=prod", "--parameter", "AWS::Partition=aws", "--parameter", "AWS::AccountId=111122223333"]

@@ -24,8 +24,9 @@ from verifier.errors import Issue, PolicyError, UsageError
 from verifier.findings import Finding, Location, Outcome, PolicyChange, invalid_finding
 from verifier.policy.document import EMPTY_POLICY, PolicyDocument
 from verifier.policy.parse import parse_policy_text, validate_policy
-from verifier.sources.intrinsics import REMOVED, Resolver, Unresolved, unresolved_values
+from verifier.sources.intrinsics import PSEUDO_PARAMETERS, REMOVED, Resolver, Unresolved, unresolved_values
 from verifier.sources.template import parse_template
+from verifier.zone import ACCOUNT_ID
 
 # Properties that hold one policy document, by resource type.
 POLICY_PROPERTIES: dict[str, tuple[str, ...]] = {
@@ -47,16 +48,45 @@ def template_changes(old_path: str, new_path: str, values: dict[str, str]) -> li
     """Compare two template files."""
     new_text = _read(new_path)
     old_text = _read(old_path)
+    check_parameter_names(values, [(new_path, new_text)])
     return _compare(old_text, old_path, new_text, new_path, values)
 
 
 def template_changes_at_base(base: str, paths: tuple[str, ...], values: dict[str, str]) -> list[PolicyChange | Finding]:
     """Compare each template at the git revision `base` with its working-tree version."""
+    texts = [(path, _read(path)) for path in paths]
+    check_parameter_names(values, texts)
     items: list[PolicyChange | Finding] = []
-    for path in paths:
+    for path, text in texts:
         old_text = _git_show(base, path)
-        items.extend(_compare(old_text, f"{base}:{path}", _read(path), path, values))
+        items.extend(_compare(old_text, f"{base}:{path}", text, path, values))
     return items
+
+
+def check_parameter_names(values: dict[str, str], templates: list[tuple[str, str]]) -> None:
+    """Raise UsageError for each `--parameter` name that no template
+    declares (a parameter, a pseudo parameter, a resource's `Ref`, or
+    `LogicalId.Attribute`) and for an `AWS::AccountId` that is not 12 digits.
+    A mistyped name would otherwise leave its value unused and the policy
+    unknown, or, worse, unchecked."""
+    known: set[str] = set(PSEUDO_PARAMETERS)
+    for name, text in templates:
+        try:
+            template = parse_template(text, name)
+        except PolicyError:
+            # The invalid template is reported as a finding of its own.
+            continue
+        for section in ("Parameters", "Resources"):
+            if isinstance(template.get(section), dict):
+                known.update(str(key) for key in template[section])
+    problems = []
+    for name, value in values.items():
+        if name.split(".", 1)[0] not in known:
+            problems.append(f"--parameter {name}: not a parameter, pseudo parameter or resource of {', '.join(n for n, _ in templates)}")
+        elif name == "AWS::AccountId" and ACCOUNT_ID.fullmatch(value) is None:
+            problems.append(f"--parameter AWS::AccountId={value}: invalid value: expected a 12-digit account ID such as 111122223333")
+    if problems:
+        raise UsageError("\n".join(problems))
 
 
 def _compare(
