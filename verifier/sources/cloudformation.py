@@ -68,7 +68,7 @@ def check_parameter_names(values: dict[str, str], templates: list[tuple[str, str
     declares (a parameter, a pseudo parameter, a resource's `Ref`, or
     `LogicalId.Attribute`) and for an `AWS::AccountId` that is not 12 digits.
     A mistyped name would otherwise leave its value unused and the policy
-    unknown, or, worse, unchecked."""
+    that needs it unknown without saying why."""
     known: set[str] = set(PSEUDO_PARAMETERS)
     for name, text in templates:
         try:
