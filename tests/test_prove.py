@@ -17,7 +17,7 @@ from verifier.policy.document import PolicyDocument
 from verifier.policy.parse import parse_policy_text
 from verifier.prove import Property, named_in, policy_kind, prove
 from verifier.solver import Verdict
-from verifier.zone import FederatedTrust, Zone, outside_reason
+from verifier.zone import FederatedTrust, Zone, outside_reason, zone_from_config
 
 OURS = "111122223333"
 THEIRS = "444455556666"
@@ -556,6 +556,17 @@ def test_canonical_user_grant_is_not_public():
     assert prove(document, Property.NO_PUBLIC_ACCESS, Zone()).verdict is Verdict.PROVED
     assert prove(document, Property.NO_EXTERNAL_ACCESS, Zone(accounts=(OURS,))).verdict is Verdict.REFUTED
     assert scopes(document) == {("canonical-user", CANONICAL_ID)}
+
+
+def test_trusted_canonical_user_in_zone(tmp_path):
+    document = policy(bucket({"CanonicalUser": CANONICAL_ID}))
+
+    trusted = prove(document, Property.NO_EXTERNAL_ACCESS, Zone(accounts=(OURS,), canonical_users=(CANONICAL_ID,)))
+    config = tmp_path / "zone.toml"
+    config.write_text(f'[zone]\ncanonical_users = ["{CANONICAL_ID}"]\n')
+
+    assert trusted.verdict is Verdict.PROVED
+    assert zone_from_config(config).canonical_users == (CANONICAL_ID,)
 
 
 def test_canonical_user_beside_public_grant():

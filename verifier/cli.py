@@ -412,6 +412,13 @@ def _zone_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--trusted-vpce", "vpces", multiple=True, metavar="vpce-ID", help="A VPC endpoint that outsiders cannot use (repeatable)."),
         click.option("--trusted-vpc", "vpcs", multiple=True, metavar="vpc-ID", help="A VPC that outsiders cannot send from (repeatable)."),
         click.option(
+            "--trusted-canonical-user",
+            "canonical_users",
+            multiple=True,
+            metavar="ID",
+            help="The S3 canonical user ID (64 hex digits) of a trusted account (repeatable).",
+        ),
+        click.option(
             "--config",
             "config_path",
             type=click.Path(dir_okay=False),
@@ -424,12 +431,12 @@ def _zone_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _zone(accounts, orgs, ous, federated, vpces, vpcs, config_path):  # type: ignore[no-untyped-def]
+def _zone(accounts, orgs, ous, federated, vpces, vpcs, canonical_users, config_path):  # type: ignore[no-untyped-def]
     """Merge the zone of the config file and of the options."""
     from verifier.config import find_config
     from verifier.zone import zone_from_config, zone_from_options
 
-    zone = _guarded(lambda: zone_from_options(accounts, orgs, ous, federated, vpces, vpcs))
+    zone = _guarded(lambda: zone_from_options(accounts, orgs, ous, federated, vpces, vpcs, canonical_users))
     path = config_path or find_config()
     if path is None:
         return zone

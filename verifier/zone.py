@@ -43,6 +43,8 @@ ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
 OU_PATH = re.compile(r"o-[a-z0-9]{10,32}/r-[0-9a-z]{4,32}/(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}/)*")
 VPCE_ID = re.compile(r"vpce-[0-9a-f]+")
 VPC_ID = re.compile(r"vpc-[0-9a-f]+")
+# An S3 canonical user ID: 64 hexadecimal digits.
+CANONICAL_ID = re.compile(r"[0-9a-f]{64}")
 _SAML_PROVIDER = re.compile(r"arn:[^:]+:iam::([0-9]{12}):saml-provider/.+", re.DOTALL)
 _OIDC_PROVIDER = re.compile(r"arn:[^:]+:iam::[0-9]{12}:oidc-provider/(.+)", re.DOTALL)
 
@@ -73,13 +75,12 @@ class Zone:
     federated: tuple[FederatedTrust, ...] = ()
     vpces: tuple[str, ...] = ()
     vpcs: tuple[str, ...] = ()
-    # S3 canonical user IDs of known accounts. Only `no-public-access` sets
-    # them, from the CanonicalUser principals that the policy names, because
-    # a canonical ID stands for one account that a zone cannot list by number.
+    # S3 canonical user IDs of trusted accounts, which a zone cannot list by
+    # number. `no-public-access` adds those that the policy names.
     canonical_users: tuple[str, ...] = ()
 
     def is_empty(self) -> bool:
-        return not (self.accounts or self.orgs or self.ous or self.federated)
+        return not (self.accounts or self.orgs or self.ous or self.federated or self.canonical_users)
 
     def merged(self, other: Zone) -> Zone:
         def join(a: tuple, b: tuple) -> tuple:
@@ -103,6 +104,7 @@ class Zone:
             "federated": [entry.text() for entry in self.federated],
             "vpc_endpoints": list(self.vpces),
             "vpcs": list(self.vpcs),
+            "canonical_users": list(self.canonical_users),
         }
 
 
@@ -125,7 +127,8 @@ class ZoneBuilder:
         federated: list[Any],
         vpces: list[Any],
         vpcs: list[Any],
-        paths: tuple[str, str, str, str, str, str],
+        canonical_users: list[Any],
+        paths: tuple[str, str, str, str, str, str, str],
     ) -> Zone:
         return Zone(
             accounts=self._ids(accounts, ACCOUNT_ID, paths[0], "a 12-digit account ID such as 111122223333"),
@@ -134,6 +137,7 @@ class ZoneBuilder:
             federated=tuple(self._federated(value, f"{paths[3]}[{i}]") for i, value in enumerate(federated)),
             vpces=self._ids(vpces, VPCE_ID, paths[4], "a VPC endpoint ID such as vpce-1a2b3c4d"),
             vpcs=self._ids(vpcs, VPC_ID, paths[5], "a VPC ID such as vpc-1a2b3c4d"),
+            canonical_users=self._ids(canonical_users, CANONICAL_ID, paths[6], "an S3 canonical user ID of 64 hexadecimal digits"),
         )
 
     def _ids(self, values: list[Any], shape: re.Pattern[str], path: str, expected: str) -> tuple[str, ...]:
@@ -169,6 +173,7 @@ def zone_from_options(
     federated: tuple[str, ...],
     vpces: tuple[str, ...],
     vpcs: tuple[str, ...],
+    canonical_users: tuple[str, ...] = (),
 ) -> Zone:
     """Build a zone from command-line options; raise UsageError listing
     every invalid value."""
@@ -180,14 +185,23 @@ def zone_from_options(
         list(federated),
         list(vpces),
         list(vpcs),
-        ("--trusted-account", "--trusted-org", "--trusted-ou", "--trusted-federated", "--trusted-vpce", "--trusted-vpc"),
+        list(canonical_users),
+        (
+            "--trusted-account",
+            "--trusted-org",
+            "--trusted-ou",
+            "--trusted-federated",
+            "--trusted-vpce",
+            "--trusted-vpc",
+            "--trusted-canonical-user",
+        ),
     )
     if builder.issues:
         raise UsageError("\n".join(issue.format("command line") for issue in builder.issues))
     return zone
 
 
-_ZONE_FIELDS = ("accounts", "organizations", "organizational_units", "federated", "vpc_endpoints", "vpcs")
+_ZONE_FIELDS = ("accounts", "organizations", "organizational_units", "federated", "vpc_endpoints", "vpcs", "canonical_users")
 
 
 def zone_from_config(path: str | Path) -> Zone:
