@@ -191,6 +191,8 @@ def test_validate_cli_json_lists_each_mistake(tmp_path):
     warnings = json.loads(plain.output)["warnings"]
     assert {w["file"] for w in warnings} == {str(path)}
     messages = {w["path"]: w["message"] for w in warnings}
+    # The list is named `warnings`, so no message repeats the word.
+    assert not any(message.startswith("warning:") for message in messages.values())
     expected = {
         "Statement[0].Action[0]": "unknown action `s3:GetObjekt`",
         "Statement[0].Action[1]": "`s3:Gx*` matches no action",

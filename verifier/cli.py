@@ -298,7 +298,9 @@ def validate(policies: tuple[str, ...], strict: bool, output_format: str) -> Non
         payload = {
             "verdict": "invalid" if errors else "valid",
             "errors": [{"file": source, "path": issue.path, "message": issue.message} for source, issue in errors],
-            "warnings": [{"file": source, "path": issue.path, "message": issue.message} for source, issue in findings],
+            "warnings": [
+                {"file": source, "path": issue.path, "message": issue.message.removeprefix("warning: ")} for source, issue in findings
+            ],
         }
         click.echo(json.dumps(payload, indent=2))
     else:
