@@ -31,7 +31,7 @@ import z3
 
 from verifier.encode.logic import all_of, any_of, literal
 from verifier.encode import glob
-from verifier.encode.principal import Kind, principal_text, unmatched_principal_notes
+from verifier.encode.principal import principal_text, unmatched_principal_notes
 from verifier.encode.request import SymRequest, named_partitions
 from verifier.encode.statement import ANY_ACTION, ActionSlice, EncodedStatement, ascii_lower, compile_action, service_of
 from verifier.encode.strings import match_regex, to_regex
@@ -635,17 +635,7 @@ def _printable_strings(request: SymRequest) -> list[z3.BoolRef]:
         strings += [e.text for e in key.elements if e.text is not None]
     constraints = [z3.InRe(s, z3.Star(z3.Range("!", "~"))) for s in strings]
     if request.uses_principal:
-        # The commercial partition, and names made of word characters.
-        principal = request.principal_model
-        name_char = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re("/"), z3.Re("."), z3.Re("-"), z3.Re("_"))
-        constraints.append(z3.Or(z3.Not(principal.is_kind(*Kind.ARN)), principal.partition == z3.StringVal("aws")))
-        for part in (principal.tail, principal.role, principal.session, principal.role_path):
-            constraints.append(z3.InRe(part, z3.Star(name_char)))
-        constraints.append(z3.InRe(principal.name, z3.Star(z3.Union(name_char, z3.Re(":")))))
-        service_name = z3.Concat(
-            z3.Range("a", "z"), z3.Star(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))), z3.Re(".amazonaws.com")
-        )
-        constraints.append(z3.Or(principal.kind != Kind.SERVICE, z3.InRe(principal.name, service_name)))
+        constraints += request.principal_model.readable_facts()
     return constraints
 
 

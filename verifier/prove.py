@@ -423,14 +423,7 @@ def readable_model(assertions: list[z3.BoolRef], request: SymRequest, policy: Po
             for name in catalog.actions_matching(pattern)[:200]:
                 names[ascii_lower(name)] = None
     principal = request.principal_model
-    word = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re("/"), z3.Re("."), z3.Re("-"), z3.Re("_"))
-    service_name = z3.Concat(z3.Range("a", "z"), z3.Star(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))), z3.Re(".amazonaws.com"))
-    principal_extra = [
-        z3.Or(z3.Not(principal.is_kind(*Kind.ARN)), principal.partition == z3.StringVal("aws")),
-        *[z3.InRe(part, z3.Star(word)) for part in (principal.tail, principal.role, principal.session, principal.role_path)],
-        z3.InRe(principal.name, z3.Star(z3.Union(word, z3.Re(":")))),
-        z3.Or(principal.kind != Kind.SERVICE, z3.InRe(principal.name, service_name)),
-    ]
+    principal_extra = principal.readable_facts()
     extra = []
     for name, key in request.keys.items():
         extra += [z3.InRe(e.text, z3.Star(z3.Range("!", "~"))) for e in key.elements if e.text is not None]

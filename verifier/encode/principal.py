@@ -344,6 +344,29 @@ class PrincipalModel:
             )
         return facts
 
+    def readable_facts(self) -> list[z3.BoolRef]:
+        """Constraints that make a counterexample's principal read like a real
+        one: the commercial partition, names of word characters that start
+        with a letter or digit, a service name such as `ec2.amazonaws.com`,
+        and an organization path whose root ID is not empty. Counterexamples
+        are solved again with them; they never decide a verdict."""
+        alphanumeric = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"))
+        word = z3.Union(alphanumeric, z3.Re("/"), z3.Re("."), z3.Re("-"), z3.Re("_"))
+        service_name = z3.Concat(
+            z3.Range("a", "z"), z3.Star(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-"))), z3.Re(".amazonaws.com")
+        )
+        root_id = z3.Concat(z3.Re("/r-"), z3.Loop(z3.Union(z3.Range("a", "z"), z3.Range("0", "9")), 4, 32), z3.Re("/"))
+        anything = z3.Star(z3.AllChar(z3.ReSort(z3.StringSort())))
+        facts = [
+            z3.Or(z3.Not(self.is_kind(*Kind.ARN)), self.partition == z3.StringVal("aws")),
+            *[z3.InRe(part, z3.Star(word)) for part in (self.tail, self.role, self.role_path)],
+            z3.Or(self.session == z3.StringVal(""), z3.InRe(self.session, z3.Concat(alphanumeric, z3.Star(word)))),
+            z3.InRe(self.name, z3.Star(z3.Union(word, z3.Re(":")))),
+            z3.Or(self.kind != Kind.SERVICE, z3.InRe(self.name, service_name)),
+            z3.Implies(self.in_org, z3.InRe(self.org_path, z3.Concat(anything, root_id, anything))),
+        ]
+        return facts
+
     def provider_is(self, host: str) -> z3.BoolRef:
         """True when the principal is the provider that issues claim keys
         `host:...`: named by its host, or by an OIDC or SAML provider ARN.
