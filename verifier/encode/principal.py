@@ -346,9 +346,10 @@ class PrincipalModel:
 
     def readable_facts(self) -> list[z3.BoolRef]:
         """Constraints that make a counterexample's principal read like a real
-        one: the commercial partition, names of word characters that start
-        with a letter or digit, a service name such as `ec2.amazonaws.com`,
-        and an organization path whose root ID is not empty. Counterexamples
+        one: the commercial partition, names of word characters, a session
+        name that starts with a letter or digit, a service name such as
+        `ec2.amazonaws.com`, and an organization path whose root ID is not
+        empty. Counterexamples
         are solved again with them; they never decide a verdict."""
         alphanumeric = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"))
         word = z3.Union(alphanumeric, z3.Re("/"), z3.Re("."), z3.Re("-"), z3.Re("_"))
