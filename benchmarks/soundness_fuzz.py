@@ -47,7 +47,7 @@ CLI_TIMEOUT_SECONDS = 10
 # a 10 MB file is not covered by --timeout, hence the margin.
 MAX_SECONDS = 60
 MAX_RECORDED = 50
-# How the CLI and the reports print an exception that it did not expect:
+# The form in which the CLI and the reports print an unexpected exception:
 # `internal error: TypeName: message`. Matching the exception's type name
 # keeps a fuzzed argument that merely contains the words from counting.
 INTERNAL_ERROR = re.compile(r"internal error: [A-Za-z_][A-Za-z0-9_.]*: ")

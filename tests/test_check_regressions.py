@@ -213,7 +213,7 @@ def test_long_resource_arn_is_checked(length):
     assert_refuted_and_replays(old, new)
 
 
-def test_account_id_and_root_arn_grant_the_same_callers():
+def test_account_id_equals_root_arn():
     # AWS stores a bare account ID in Principal as the account's root ARN.
     # In a policy whose ARNs all name the `aws` partition, the two forms
     # must prove equal both ways instead of differing by a made-up partition.

@@ -154,7 +154,7 @@ def test_git_base_broken_policy_is_invalid(policy_repo: Path):
 )
 def test_git_base_unparsable_policy_is_invalid(policy_repo: Path, name: str, text: str):
     # A file that does not parse at all is still a policy when its text
-    # names a Statement and an Effect; skipping it would let the run pass.
+    # names a Statement and an Effect. Skipping it would let the run pass.
     (policy_repo / "policies" / name).write_text(text)
 
     result = run("check", "--base", "main", "policies")

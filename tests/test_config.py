@@ -505,7 +505,7 @@ def test_accepted_policy_file(repo: Path):
 
 
 def test_accepted_policy_file_is_not_checked(repo: Path):
-    # The file lists access granted on purpose; checked as a new policy it
+    # The file lists access granted on purpose. Checked as a new policy, it
     # would always be new access, so accepting a change would fail the run.
     write(repo, "accepted/app-s3.json", policy(allow("s3:GetObject", "arn:aws:s3:::reports/*")))
     text = CONFIG.replace(

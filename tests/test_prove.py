@@ -476,7 +476,7 @@ def test_who_can_lists_statements_per_group():
     assert by_name[THEIRS].undecided == ()
 
 
-def test_who_can_names_user_and_role_despite_account_deny():
+def test_who_can_prefers_named_principals():
     # The account appears only in a Deny, so the groups stay the user and
     # the role (with its path) that the Allow statements name.
     role = f"arn:aws:iam::{THEIRS}:role/path/Deployer"

@@ -284,13 +284,7 @@ def validate(policies: tuple[str, ...], strict: bool, output_format: str) -> Non
     """
     from verifier.validate import validate_policy_semantics
 
-    documents: list[PolicyDocument] = []
-    errors: list[tuple[str, Issue]] = []
-    for path in policies:
-        try:
-            documents.append(load_policy_file(path))
-        except PolicyError as error:
-            errors += [(error.source, issue) for issue in error.issues]
+    documents, errors = _load_each(policies)
     findings = [(document.source, issue) for document in documents for issue in _guarded(lambda d=document: validate_policy_semantics(d))]
     for source, issue in errors:
         click.echo(issue.format(source), err=True)
@@ -601,20 +595,28 @@ def _load_all(*paths: str, output_format: str = "text") -> list[PolicyDocument]:
     With `--format json`, stdout also gets one JSON object with verdict
     `invalid` and the problems, so that a caller parsing stdout learns why
     the run stopped."""
-    documents: list[PolicyDocument] = []
-    problems: list[dict[str, str]] = []
-    for path in paths:
-        try:
-            documents.append(load_policy_file(path))
-        except PolicyError as error:
-            for issue in error.issues:
-                click.echo(issue.format(error.source), err=True)
-                problems.append({"file": error.source, "path": issue.path, "message": issue.message})
+    documents, errors = _load_each(paths)
+    problems = [{"file": source, "path": issue.path, "message": issue.message} for source, issue in errors]
+    for source, issue in errors:
+        click.echo(issue.format(source), err=True)
     if problems:
         if output_format == "json":
             click.echo(json.dumps({"verdict": "invalid", "errors": problems}, indent=2))
         sys.exit(EXIT_INVALID)
     return documents
+
+
+def _load_each(paths: tuple[str, ...]) -> tuple[list[PolicyDocument], list[tuple[str, Issue]]]:
+    """Load every file; return the valid documents and, as (file, issue),
+    every problem of the invalid ones."""
+    documents: list[PolicyDocument] = []
+    errors: list[tuple[str, Issue]] = []
+    for path in paths:
+        try:
+            documents.append(load_policy_file(path))
+        except PolicyError as error:
+            errors += [(error.source, issue) for issue in error.issues]
+    return documents, errors
 
 
 def _guarded(action: Callable[[], Any], output_format: str = "text") -> Any:

@@ -8,7 +8,7 @@ by killing the process, and a crash of cvc5 cannot take the command down.
 Protocol: one JSON object per line on stdin and stdout. A request contains
 `smt` (SMT-LIB2 declarations and assertions, without `check-sat`),
 `budget_ms`, `seed` and `names`, the constants whose model values the
-parent needs. The reply holds `status` (`sat`, `unsat` or `unknown`),
+parent needs. The reply contains `status` (`sat`, `unsat` or `unknown`),
 `reason`, and for `sat` the `values`: for each name that cvc5 declared a
 pair of its sort (`String`, `Bool`, `Int`, `Real` or `BitVec`) and its
 value as text. A model value that cvc5 cannot write as a constant makes the

@@ -140,7 +140,7 @@ def documented_type(key: str) -> KeyType | None:
 
 
 def documented_single_valued(key: str) -> bool:
-    """Whether AWS documents a lowercase condition key as taking one value:
+    """Return whether AWS documents a lowercase condition key as taking one value:
     a typed global key, or a service key whose type is not `ArrayOf...`."""
     if key in DOCUMENTED_TYPES:
         return True

@@ -158,8 +158,8 @@ def _prove(policy: PolicyDocument, prop: Property, zone: Zone, kind: str, deadli
 def wildcard_external_id_notes(policy: PolicyDocument) -> list[str]:
     """Name each Allow condition that accepts every sts:ExternalId value.
 
-    `no-confused-deputy` asks only that an outside caller send an external
-    ID, so such a condition passes it. But the external ID protects only as
+    `no-confused-deputy` requires only that an outside caller send an
+    external ID, so such a condition passes it. But the external ID protects only as
     a value that the third party cannot guess, so a pattern such as `*`
     gives the protection in form and not in fact.
     """
@@ -173,7 +173,7 @@ def wildcard_external_id_notes(policy: PolicyDocument) -> list[str]:
                 accepts = "`Null` false accepts any sts:ExternalId that is present"
             elif "Like" in operator and "NotLike" not in operator and any(_matches_any_text(value) for value in condition.values):
                 accepts = f"`{operator}` with a pattern of only wildcards accepts any sts:ExternalId"
-            elif "NotLike" not in operator and "Not" not in operator and any("${" in value for value in condition.values):
+            elif "Not" not in operator and any("${" in value for value in condition.values):
                 accepts = f"`{operator}` with a policy variable accepts an sts:ExternalId that the caller can derive"
             else:
                 continue
@@ -185,8 +185,8 @@ def wildcard_external_id_notes(policy: PolicyDocument) -> list[str]:
 
 
 def _matches_any_text(pattern: str) -> bool:
-    """Whether a Like pattern of only `*` and `?` matches any value of some
-    length onward, such as `*` or `?*`."""
+    """Return whether a Like pattern of only `*` and `?` matches every
+    value from some length on, such as `*` or `?*`."""
     return "*" in pattern and set(pattern) <= {"*", "?"}
 
 

@@ -14,6 +14,7 @@ program reads is a z3 model that both solvers accept.
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib.util
 import json
 import logging
@@ -221,6 +222,13 @@ def _forward_lines(stream, replies: queue.Queue[str | None]) -> None:
 _WORKER: _Cvc5Worker | None = None
 
 
+@functools.cache
+def _cvc5_installed() -> bool:
+    # The parent never imports cvc5, so without the cache every fallback
+    # query would search sys.path again.
+    return importlib.util.find_spec("cvc5") is not None
+
+
 def _worker() -> _Cvc5Worker:
     """Return this process's cvc5 worker, a new one after a fork."""
     global _WORKER
@@ -235,7 +243,7 @@ def _cvc5_check(
 ) -> SolveResult:
     if budget_ms <= 0:
         return SolveResult(z3.unknown, None, "timed out", 0.0, "cvc5")
-    if importlib.util.find_spec("cvc5") is None:
+    if not _cvc5_installed():
         return SolveResult(z3.unknown, None, "cvc5 is not installed", 0.0, "cvc5")
     text = to_smtlib(assertions)
     names = {variable.decl().name(): variable for variable in variables}

@@ -330,10 +330,10 @@ def _principal_names(element: Principal) -> str:
         for kind, values in (("AWS", element.aws), ("Service", element.service), ("Federated", element.federated), ("CanonicalUser", element.canonical_user))
         for name in values
     ]
-    shown = ", ".join(names[:MAX_SHOWN_PRINCIPALS])
+    name_list = ", ".join(names[:MAX_SHOWN_PRINCIPALS])
     if len(names) > MAX_SHOWN_PRINCIPALS:
-        shown += f" and {len(names) - MAX_SHOWN_PRINCIPALS} more"
-    return shown
+        name_list += f" and {len(names) - MAX_SHOWN_PRINCIPALS} more"
+    return name_list
 
 
 def who_can_text(result: WhoCanResult, name: str) -> str:

@@ -173,7 +173,7 @@ def named_partitions(policies: list[PolicyDocument]) -> tuple[str, ...]:
 
     Partitions are isolated: a principal of `aws-cn` cannot reach a resource
     in `aws`, so the policies' own ARNs show where they apply. The docs do
-    not say how a bare account ID in Principal reads outside `aws`; with
+    not say how a bare account ID in Principal reads outside `aws`. With
     this restriction, `"111122223333"` and `arn:aws:iam::111122223333:root`
     grant the same callers in a policy whose ARNs all name `aws`.
     """

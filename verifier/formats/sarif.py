@@ -216,10 +216,10 @@ def _new_access_result(finding: Finding, statement: Statement) -> dict[str, Any]
             properties["counterexample"] = request_json(request)
     actions = finding.actions_granted_by(statement)
     if actions:
-        shown = ", ".join(actions[:MAX_MESSAGE_ACTIONS])
+        action_list = ", ".join(actions[:MAX_MESSAGE_ACTIONS])
         if len(actions) > MAX_MESSAGE_ACTIONS:
-            shown += f" and {len(actions) - MAX_MESSAGE_ACTIONS} more"
-        parts.append(f"Newly allowed actions ({len(actions)}): {shown}.")
+            action_list += f" and {len(actions) - MAX_MESSAGE_ACTIONS} more"
+        parts.append(f"Newly allowed actions ({len(actions)}): {action_list}.")
         properties["newlyAllowedActions"] = actions
     sarif_result = _result("new-access", " ".join(parts), finding.location, statement.line or finding.location.line)
     if properties:
